@@ -1,0 +1,1 @@
+"""Generated protobuf modules (scripts/protogen.py); do not edit."""

@@ -1,0 +1,123 @@
+"""The ingest HTTP service: ``POST /v1/listens``, ``/healthz``, ``/readyz``, ``/metrics``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from botify_core.clock import to_ms
+from botify_ingest import metrics
+from botify_ingest.body import BadBody, BodyTooLarge, parse_listens, read_limited
+from botify_ingest.publisher import BrokerUnavailable, ListenPublisher
+from botify_ingest.schemas import Accepted, Limits, ListenBatchIn, ListenIn, Rejected
+from botify_ingest.settings import IngestSettings
+
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "One event, or `{\"events\": [...]}`. Also accepts `application/x-protobuf`: a serialized "
+                       "`botify.v1.ListenBatch`.",
+        "content": {
+            "application/json": {"schema": {"anyOf": [{"$ref": "#/components/schemas/ListenIn"},
+                                                      {"$ref": "#/components/schemas/ListenBatchIn"}]}},
+            "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+def get_publisher(request: Request) -> ListenPublisher:
+    publisher: ListenPublisher = request.app.state.publisher
+    return publisher
+
+
+Publisher = Annotated[ListenPublisher, Depends(get_publisher)]
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or IngestSettings()
+    publisher = ListenPublisher(settings.kafka, settings.produce_timeout_s)
+    limits = Limits(earliest_ms=to_ms(settings.earliest_event_time), max_skew_ms=settings.max_clock_skew_s * 1000,
+                    max_duration_ms=settings.max_track_duration_ms)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await publisher.stop()
+
+    app = FastAPI(title="Botify ingest", version="1.0.0", lifespan=lifespan,
+                  description="Accepts listen events and produces them to Kafka topic `listens`, keyed by user. "
+                              "202 means Kafka acknowledged every event of the request.")
+    app.state.publisher = publisher
+
+    def answer(status: int, content: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+        metrics.REQUESTS.labels(str(status)).inc()
+        return JSONResponse(content, status_code=status, headers=headers)
+
+    @app.post("/v1/listens", status_code=202, response_model=Accepted, openapi_extra=_BODY_DOC, responses={
+        413: {"model": Rejected, "description": "body or batch over the limit"},
+        422: {"model": Rejected, "description": "invalid events: per-field errors; nothing was produced"},
+        503: {"model": Rejected, "description": "Kafka unreachable; retry after Retry-After seconds"}})
+    async def post_listens(request: Request, publisher: Publisher) -> JSONResponse:
+        """Validate the events and produce them; answer 202 only after Kafka acknowledged all of them."""
+        try:
+            body = await read_limited(request, settings.max_body_bytes)
+            events = parse_listens(body, request.headers.get("content-type", ""), limits, settings.max_batch_events)
+        except BodyTooLarge as exc:
+            metrics.EVENTS.labels("rejected").inc()
+            return answer(413, {"detail": str(exc)})
+        except BadBody as exc:
+            metrics.EVENTS.labels("rejected").inc()
+            return answer(422, {"detail": exc.errors})
+        messages = [event.to_proto() for event in events]
+        started = time.perf_counter()
+        try:
+            await publisher.publish(messages)
+        except BrokerUnavailable as exc:
+            metrics.EVENTS.labels("unavailable").inc(len(messages))
+            return answer(503, {"detail": f"{exc}; nothing was accepted, retry later"},
+                          {"Retry-After": str(settings.retry_after_s)})
+        metrics.PRODUCE_SECONDS.observe(time.perf_counter() - started)
+        metrics.EVENTS.labels("accepted").inc(len(messages))
+        return answer(202, {"accepted": len(messages), "event_ids": [m.event_id for m in messages]})
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", responses={503: {"description": "Kafka is not reachable"}})
+    async def readyz(publisher: Publisher) -> JSONResponse:
+        """Ready when Kafka answers."""
+        problem = await publisher.ready()
+        if problem:
+            return JSONResponse({"status": "unavailable", "kafka": problem}, status_code=503)
+        return JSONResponse({"status": "ready", "kafka": settings.kafka.bootstrap_servers})
+
+    @app.get("/metrics", response_class=Response)
+    async def prometheus_metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    # the body is parsed by hand (size limit, protobuf); register its JSON schemas for the OpenAPI document
+    original_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original_openapi()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (ListenIn, ListenBatchIn):
+                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(model_schema.pop("$defs", {}))
+                components[model.__name__] = model_schema
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,86 @@
+"""Read and parse the body of ``POST /v1/listens``: size limits, JSON or protobuf, one event or a batch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from pydantic import ValidationError
+
+from botify_core.codecs import CodecError, codec_for
+from botify_core.proto.botify.v1.listen_pb2 import ListenBatch
+from botify_ingest.schemas import Limits, ListenBatchIn, ListenIn
+
+PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BadBody(Exception):
+    """The body is not JSON or protobuf of the right shape; ``errors`` are FastAPI-style field errors."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"body of {declared} bytes is over the limit of {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _field_errors(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[dict[str, Any]]:
+    return [{"loc": ["body", *prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+
+
+def parse_listens(body: bytes, content_type: str, limits: Limits, max_events: int) -> list[ListenIn]:
+    """Validated events of a body, or BadBody listing every field error (nothing is accepted then)."""
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type in PROTOBUF_TYPES:
+        try:
+            batch = codec_for(ListenBatch).decode(body)
+        except CodecError as exc:
+            raise BadBody([{"loc": ["body"], "msg": str(exc), "type": "protobuf_invalid"}]) from exc
+        _check_count(len(batch.events), max_events)
+        if not batch.events:
+            raise BadBody([{"loc": ["body", "events"], "msg": "a batch needs at least one event", "type": "too_short"}])
+        events, errors = [], []
+        for i, event in enumerate(batch.events):
+            try:
+                events.append(ListenIn.from_proto(event, limits))
+            except ValidationError as exc:
+                errors += _field_errors(exc, ("events", i))
+        if errors:
+            raise BadBody(errors)
+        return events
+    if media_type not in ("application/json", ""):
+        raise BadBody([{"loc": ["header", "content-type"], "type": "unsupported_media_type",
+                        "msg": f"send application/json or application/x-protobuf, not {media_type!r}"}])
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadBody([{"loc": ["body"], "msg": f"not valid JSON: {exc}", "type": "json_invalid"}]) from exc
+    try:
+        if isinstance(document, dict) and "events" in document:
+            events = document["events"]
+            _check_count(len(events) if isinstance(events, list) else 0, max_events)
+            return ListenBatchIn.model_validate(document, context=limits).events
+        return [ListenIn.model_validate(document, context=limits)]
+    except ValidationError as exc:
+        raise BadBody(_field_errors(exc, ())) from exc
+
+
+def _check_count(count: int, max_events: int) -> None:
+    if count > max_events:
+        raise BodyTooLarge(f"batch of {count} events is over the limit of {max_events} events")
