@@ -23,7 +23,7 @@ PACKAGE_DOC = '"""Generated protobuf modules (scripts/protogen.py); do not edit.
 
 def generate(proto_dir: Path, out_dir: Path) -> list[Path]:
     """Compile every .proto under proto_dir into out_dir; return the generated files, relative to out_dir."""
-    from grpc_tools import protoc  # a dev dependency: only regeneration needs the compiler
+    from grpc_tools import protoc  # type: ignore[import-untyped]  # dev dependency: only regeneration needs it
 
     sources = sorted(proto_dir.rglob("*.proto"))
     if not sources:

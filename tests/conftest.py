@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,10 +32,10 @@ def kafka_settings(kafka_broker: LocalKafka) -> KafkaSettings:
 
 
 @pytest.fixture
-async def topics(kafka_settings: KafkaSettings) -> AsyncIterator[KafkaSettings]:
+async def topics(kafka_settings: KafkaSettings) -> KafkaSettings:
     """Botify's topics, created for this test."""
     await ensure_topics(kafka_settings)
-    yield kafka_settings
+    return kafka_settings
 
 
 @pytest.fixture(scope="session")

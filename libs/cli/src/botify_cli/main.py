@@ -42,8 +42,9 @@ def _broker(port: int | None = None):  # type: ignore[no-untyped-def]
 
 
 @kafka_app.command("up")
-def kafka_up(port: Annotated[int | None, typer.Option(help="broker port (default: from BOTIFY_KAFKA_BOOTSTRAP_SERVERS)")]
-             = None) -> None:
+def kafka_up(
+    port: Annotated[int | None, typer.Option(help="broker port (default: from BOTIFY_KAFKA_BOOTSTRAP_SERVERS)")] = None,
+) -> None:
     """Start the local broker in the background (storage under var/kafka); `botify kafka down` stops it."""
     from botify_core.local_kafka import KafkaError
 
@@ -93,21 +94,19 @@ def demo_data(
     artists: int = 40, users: int = 150, seed: int = 7,
     audio_seconds: Annotated[float, typer.Option(help="length of each synthesised clip")] = 5.0,
 ) -> None:
-    """Generate the synthetic demo world: catalog, listeners with tastes, and audio whose sound follows the genre."""
+    """Generate the synthetic demo world: catalog, listeners with tastes, and audio whose sound follows the genre.
+
+    An existing world in the folder is kept (only missing audio is rendered), so `make up` resumes.
+    """
     from tqdm import tqdm
 
-    from botify_datasets.synthetic import World, make_world, write_audio
+    from botify_datasets.synthetic import prepare_demo
 
     folder = out or PathSettings().var_dir / "demo"
-    if (folder / "world.json").exists():
-        world = World.load(folder)
-        typer.echo(f"keeping the demo world in {folder} ({len(world.tracks)} tracks, {len(world.users)} users)")
-    else:
-        world = make_world(n_artists=artists, n_users=users, seed=seed)
-        world.save(folder)
-    with tqdm(total=len(world.tracks), unit="track", desc="audio") as bar:
-        write_audio(world, folder / "audio", seconds=audio_seconds, progress=bar.update)
-    typer.echo(f"demo world in {folder}: {len(world.tracks)} tracks, {len(world.users)} users, audio in "
+    with tqdm(unit="track", desc="audio") as bar:
+        world = prepare_demo(folder, n_artists=artists, n_users=users, seed=seed, audio_seconds=audio_seconds,
+                             progress=bar.update)
+    typer.echo(f"demo world in {folder}: {len(world.tracks)} tracks, {len(world.users)} listeners, audio in "
                f"{folder / 'audio'}")
 
 
@@ -139,7 +138,7 @@ def replay(
 @data_app.command("check")
 def data_check() -> None:
     """Load every dataset with its schema and checksum checks, and say what is there."""
-    from botify_datasets.catalog import check_all
+    from botify_datasets.inventory import check_all
 
     ok = True
     for key, outcome in check_all(PathSettings()).items():
@@ -149,8 +148,10 @@ def data_check() -> None:
 
 
 @data_app.command("download")
-def data_download(dataset: Annotated[str, typer.Argument(help="a dataset key, as `botify data check` lists")],
-                  to: Annotated[Path | None, typer.Option(help="data folder (default BOTIFY_DATA_DIR)")] = None) -> None:
+def data_download(
+    dataset: Annotated[str, typer.Argument(help="a dataset key, as `botify data check` lists")],
+    to: Annotated[Path | None, typer.Option(help="data folder (default BOTIFY_DATA_DIR)")] = None,
+) -> None:
     """Fetch a public dataset (needs internet) into the data folder, checking its checksums."""
     from botify_datasets.download import download
 

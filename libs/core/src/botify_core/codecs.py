@@ -17,8 +17,7 @@ botify_core.codecs.CodecError: cannot decode botify.v1.ListenEvent from 2 bytes:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import DecodeError, Message
 
@@ -67,13 +66,14 @@ class Codec(Generic[M]):
         return message
 
 
-@cache
-def _codec(message_type: type[Message]) -> Codec[Message]:
-    if "schema_version" not in message_type.DESCRIPTOR.fields_by_name:
-        raise TypeError(f"{message_type.DESCRIPTOR.full_name} has no schema_version field")
-    return Codec(message_type)
+_CODECS: dict[type[Message], Codec[Any]] = {}
 
 
 def codec_for(message_type: type[M]) -> Codec[M]:
-    """The codec of a message type (cached)."""
-    return _codec(message_type)  # type: ignore[return-value]
+    """The codec of a message type (one per type)."""
+    codec = _CODECS.get(message_type)
+    if codec is None:
+        if "schema_version" not in message_type.DESCRIPTOR.fields_by_name:
+            raise TypeError(f"{message_type.DESCRIPTOR.full_name} has no schema_version field")
+        codec = _CODECS[message_type] = Codec(message_type)
+    return codec

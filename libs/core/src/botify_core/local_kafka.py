@@ -48,8 +48,8 @@ def kafka_version(pom: Path = INFRA_DIR / "pom.xml") -> str:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("BOTIFY_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "botify"
-    return Path(root) / "kafka"
+    xdg = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return Path(os.environ.get("BOTIFY_CACHE_DIR") or xdg / "botify") / "kafka"
 
 
 @contextmanager
@@ -78,7 +78,8 @@ def ensure_jars(version: str | None = None) -> Path:
                    "-DincludeScope=runtime", f"-Dkafka.version={version}", f"-DoutputDirectory={staging}"]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            raise KafkaError(f"Maven could not resolve Kafka {version}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+            output = result.stdout[-3000:] + result.stderr[-3000:]
+            raise KafkaError(f"Maven could not resolve Kafka {version}:\n{output}")
         staging.rename(libs)
         return libs
 

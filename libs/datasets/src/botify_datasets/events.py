@@ -14,11 +14,11 @@ from botify_datasets.synthetic import SynthListen, World
 SKIP_FRACTION = 0.3  # a listen that ends before this share of the track counts as a skip in replays
 
 
-def listen_kind(ms_played: int, duration_ms: int) -> ListenKind.ValueType:
+def listen_kind(ms_played: int, duration_ms: int) -> ListenKind:
     return ListenKind.LISTEN_KIND_SKIP if ms_played < SKIP_FRACTION * duration_ms else ListenKind.LISTEN_KIND_PLAY
 
 
-def log_events(log: ListeningLog, source: ListenSource.ValueType = ListenSource.LISTEN_SOURCE_DATASET,
+def log_events(log: ListeningLog, source: ListenSource = ListenSource.LISTEN_SOURCE_DATASET,
                ) -> Iterator[ListenEvent]:
     """One ``ListenEvent`` per row, in time order, with ids that are the same on every replay of the log."""
     columns = ("user_id", "track_id", "ts_ms", "ms_played", "duration_ms")
@@ -33,10 +33,11 @@ def log_catalog(log: ListeningLog) -> list[TrackUpserted]:
     tracks = log.frame.drop_duplicates("track_id", keep="last")
     durations = log.frame.groupby("track_id")["duration_ms"].median()
     updated = now_ms()
-    return [TrackUpserted(track_id=row.track_id, title=str(row.title), artist_id=str(row.artist_id),
-                          artist_name=str(row.artist_name), genres=[str(row.genre)],
-                          duration_ms=int(durations[row.track_id]), dataset=log.source, updated_at_ms=updated)
-            for row in tracks.itertuples(index=False)]
+    columns = ("track_id", "title", "artist_id", "artist_name", "genre")
+    return [TrackUpserted(track_id=str(track), title=str(title), artist_id=str(artist), artist_name=str(name),
+                          genres=[str(genre)], duration_ms=int(durations[track]), dataset=log.source,
+                          updated_at_ms=updated)
+            for track, title, artist, name, genre in zip(*(tracks[c] for c in columns), strict=True)]
 
 
 def synth_event(listen: SynthListen, index: int, run_id: str) -> ListenEvent:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -43,6 +43,6 @@ def sha256_of(path: Path, mtime_ns: int, size: int) -> str:
     return digest.hexdigest()
 
 
-def check_columns(path: Path, found: Sequence[str], expected: Sequence[str]) -> None:
+def check_columns(path: Path, found: Iterable[str], expected: Sequence[str]) -> None:
     if list(found) != list(expected):
         raise DatasetError(f"{path}: expected columns {list(expected)}, found {list(found)}")

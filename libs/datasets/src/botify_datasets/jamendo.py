@@ -25,8 +25,9 @@ def load_jamendo(data_dir: Path, *, verify: bool = True) -> pd.DataFrame:
         path = dataset_file(data_dir, JAMENDO, f"autotagging_genre-{split}.tsv", verify=verify)
         # rows are ragged (one column per tag) and CRLF-terminated: read them line by line
         lines = path.read_text(encoding="utf-8").splitlines()
-        if not lines or lines[0].split("\t") != _HEADER:
-            raise DatasetError(f"{path}: expected the header {_HEADER}, found {lines[0].split(chr(9)) if lines else []}")
+        header = lines[0].split("\t") if lines else []
+        if header != _HEADER:
+            raise DatasetError(f"{path}: expected the header {_HEADER}, found {header}")
         for number, line in enumerate(lines[1:], start=2):
             fields = line.split("\t")
             if len(fields) < 6:

@@ -58,7 +58,7 @@ class ListeningLog:
         frame = pd.read_csv(path, dtype={"user_id": str, "track_id": str, "artist_id": str, "title": str,
                                          "artist_name": str, "genre": str}, keep_default_na=False)
         return cls(source or path.stem, frame.sort_values("ts_ms", kind="stable").reset_index(drop=True),
-                   {c: f"as exported to {path.name}" for c in LOG_COLUMNS})
+                   dict.fromkeys(LOG_COLUMNS, f"as exported to {path.name}"))
 
 
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
@@ -79,8 +79,8 @@ def lastfm1k_log(scrobbles: pd.DataFrame, hetrec: HetRec | None = None) -> Liste
     plausible = gap.where((gap >= MIN_TRACK_MS) & (gap <= MAX_TRACK_MS))
     duration = plausible.groupby(frame["track_id"]).transform("median").fillna(DEFAULT_DURATION_MS)
     frame["duration_ms"] = duration.round().astype("int64")
-    frame["ms_played"] = np.minimum(gap.fillna(frame["duration_ms"]), frame["duration_ms"]).clip(lower=0)
-    frame["ms_played"] = frame["ms_played"].astype("int64")
+    played = gap.fillna(frame["duration_ms"]).clip(lower=0)
+    frame["ms_played"] = played.where(played < frame["duration_ms"], frame["duration_ms"]).astype("int64")
     frame["title"] = frame["track_name"]
     genres = {}
     if hetrec is not None:

@@ -90,11 +90,11 @@ class World:
             groups.setdefault(track.genre, []).append(track)
         object.__setattr__(self, "by_genre", groups)
 
-    def track(self, track_id: str) -> SynthTrack:
-        for track in self.tracks:
-            if track.track_id == track_id:
-                return track
-        raise KeyError(track_id)
+    def user(self, user_id: str) -> SynthUser:
+        for user in self.users:
+            if user.user_id == user_id:
+                return user
+        raise KeyError(user_id)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -209,7 +209,8 @@ def render_audio(track: SynthTrack, seconds: float = 5.0, sample_rate: int = 16_
                 signal[start:end] += hit[: end - start]
     signal += sound.noise * rng.standard_normal(n)
     peak = float(np.max(np.abs(signal))) or 1.0
-    return (0.8 * signal / peak).astype(np.float32)
+    clip: np.ndarray = (0.8 * signal / peak).astype(np.float32)
+    return clip
 
 
 def write_audio(world: World, folder: Path, seconds: float = 5.0, sample_rate: int = 16_000,
@@ -229,6 +230,18 @@ def write_audio(world: World, folder: Path, seconds: float = 5.0, sample_rate: i
         if progress:
             progress(1)
     return paths
+
+
+def prepare_demo(folder: Path, *, n_artists: int = 40, n_users: int = 150, seed: int = 7,
+                 audio_seconds: float = 5.0, progress: Callable[[int], None] | None = None) -> World:
+    """The demo world in ``folder``: loaded if it is there, else made and saved; audio rendered where missing."""
+    if (folder / "world.json").exists():
+        world = World.load(folder)
+    else:
+        world = make_world(n_artists=n_artists, n_users=n_users, seed=seed)
+        world.save(folder)
+    write_audio(world, folder / "audio", seconds=audio_seconds, progress=progress)
+    return world
 
 
 # --------------------------------------------------------------------------------------------------- listens
@@ -313,4 +326,4 @@ def synthetic_log(world: World, n: int, start_ms: int, seed: int = 0) -> Listeni
         rows.append((e.user_id, t.track_id, t.title, t.artist_id, t.artist_name, t.genre, e.ts_ms, e.ms_played,
                      e.duration_ms))
     frame = pd.DataFrame(rows, columns=list(LOG_COLUMNS))
-    return ListeningLog("synthetic", frame, {c: "simulated (botify_datasets.synthetic)" for c in LOG_COLUMNS})
+    return ListeningLog("synthetic", frame, dict.fromkeys(LOG_COLUMNS, "simulated (botify_datasets.synthetic)"))

@@ -13,8 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from botify_core.clock import to_ms
 from botify_ingest import metrics
-from botify_ingest.body import BadBody, BodyTooLarge, parse_listens, read_limited
-from botify_ingest.publisher import BrokerUnavailable, ListenPublisher
+from botify_ingest.body import BodyTooLargeError, InvalidBodyError, parse_listens, read_limited
+from botify_ingest.publisher import BrokerUnavailableError, ListenPublisher
 from botify_ingest.schemas import Accepted, Limits, ListenBatchIn, ListenIn, Rejected
 from botify_ingest.settings import IngestSettings
 
@@ -69,17 +69,17 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         try:
             body = await read_limited(request, settings.max_body_bytes)
             events = parse_listens(body, request.headers.get("content-type", ""), limits, settings.max_batch_events)
-        except BodyTooLarge as exc:
+        except BodyTooLargeError as exc:
             metrics.EVENTS.labels("rejected").inc()
             return answer(413, {"detail": str(exc)})
-        except BadBody as exc:
+        except InvalidBodyError as exc:
             metrics.EVENTS.labels("rejected").inc()
             return answer(422, {"detail": exc.errors})
         messages = [event.to_proto() for event in events]
         started = time.perf_counter()
         try:
             await publisher.publish(messages)
-        except BrokerUnavailable as exc:
+        except BrokerUnavailableError as exc:
             metrics.EVENTS.labels("unavailable").inc(len(messages))
             return answer(503, {"detail": f"{exc}; nothing was accepted, retry later"},
                           {"Retry-After": str(settings.retry_after_s)})

@@ -15,11 +15,11 @@ from botify_ingest.schemas import Limits, ListenBatchIn, ListenIn
 PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
 
 
-class BodyTooLarge(Exception):
+class BodyTooLargeError(Exception):
     pass
 
 
-class BadBody(Exception):
+class InvalidBodyError(Exception):
     """The body is not JSON or protobuf of the right shape; ``errors`` are FastAPI-style field errors."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
@@ -30,12 +30,12 @@ class BadBody(Exception):
 async def read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(f"body of {declared} bytes is over the limit of {limit} bytes")
+        raise BodyTooLargeError(f"body of {declared} bytes is over the limit of {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge(f"body is over the limit of {limit} bytes")
+            raise BodyTooLargeError(f"body is over the limit of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -45,16 +45,17 @@ def _field_errors(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[d
 
 
 def parse_listens(body: bytes, content_type: str, limits: Limits, max_events: int) -> list[ListenIn]:
-    """Validated events of a body, or BadBody listing every field error (nothing is accepted then)."""
+    """Validated events of a body, or InvalidBodyError listing every field error (nothing is accepted then)."""
     media_type = content_type.split(";")[0].strip().lower()
     if media_type in PROTOBUF_TYPES:
         try:
             batch = codec_for(ListenBatch).decode(body)
         except CodecError as exc:
-            raise BadBody([{"loc": ["body"], "msg": str(exc), "type": "protobuf_invalid"}]) from exc
+            raise InvalidBodyError([{"loc": ["body"], "msg": str(exc), "type": "protobuf_invalid"}]) from exc
         _check_count(len(batch.events), max_events)
         if not batch.events:
-            raise BadBody([{"loc": ["body", "events"], "msg": "a batch needs at least one event", "type": "too_short"}])
+            raise InvalidBodyError([{"loc": ["body", "events"], "msg": "a batch needs at least one event",
+                                     "type": "too_short"}])
         events, errors = [], []
         for i, event in enumerate(batch.events):
             try:
@@ -62,15 +63,15 @@ def parse_listens(body: bytes, content_type: str, limits: Limits, max_events: in
             except ValidationError as exc:
                 errors += _field_errors(exc, ("events", i))
         if errors:
-            raise BadBody(errors)
+            raise InvalidBodyError(errors)
         return events
     if media_type not in ("application/json", ""):
-        raise BadBody([{"loc": ["header", "content-type"], "type": "unsupported_media_type",
+        raise InvalidBodyError([{"loc": ["header", "content-type"], "type": "unsupported_media_type",
                         "msg": f"send application/json or application/x-protobuf, not {media_type!r}"}])
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadBody([{"loc": ["body"], "msg": f"not valid JSON: {exc}", "type": "json_invalid"}]) from exc
+        raise InvalidBodyError([{"loc": ["body"], "msg": f"not valid JSON: {exc}", "type": "json_invalid"}]) from exc
     try:
         if isinstance(document, dict) and "events" in document:
             events = document["events"]
@@ -78,9 +79,9 @@ def parse_listens(body: bytes, content_type: str, limits: Limits, max_events: in
             return ListenBatchIn.model_validate(document, context=limits).events
         return [ListenIn.model_validate(document, context=limits)]
     except ValidationError as exc:
-        raise BadBody(_field_errors(exc, ())) from exc
+        raise InvalidBodyError(_field_errors(exc, ())) from exc
 
 
 def _check_count(count: int, max_events: int) -> None:
     if count > max_events:
-        raise BodyTooLarge(f"batch of {count} events is over the limit of {max_events} events")
+        raise BodyTooLargeError(f"batch of {count} events is over the limit of {max_events} events")

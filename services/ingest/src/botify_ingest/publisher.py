@@ -14,7 +14,7 @@ from botify_core.settings import KafkaSettings
 log = logging.getLogger(__name__)
 
 
-class BrokerUnavailable(Exception):
+class BrokerUnavailableError(Exception):
     """Kafka did not acknowledge the events in time; the client should retry later."""
 
 
@@ -37,27 +37,28 @@ class ListenPublisher:
                     await asyncio.wait_for(producer.start(), self.timeout_s)
                 except (KafkaError, OSError, TimeoutError) as exc:
                     await self._close(producer)
-                    raise BrokerUnavailable(f"cannot reach Kafka at {self.kafka.bootstrap_servers}: {exc!r}") from exc
+                    where = self.kafka.bootstrap_servers
+                    raise BrokerUnavailableError(f"cannot reach Kafka at {where}: {exc!r}") from exc
                 self._producer = producer
             return self._producer
 
     async def publish(self, events: list[ListenEvent]) -> None:
-        """Return once Kafka acknowledged every event, or raise BrokerUnavailable."""
+        """Return once Kafka acknowledged every event, or raise BrokerUnavailableError."""
         producer = await self._started()
         try:
             await asyncio.wait_for(producer.send_listens(events), self.timeout_s)
         except TimeoutError as exc:
-            raise BrokerUnavailable(f"Kafka did not acknowledge {len(events)} events within {self.timeout_s} s") \
+            raise BrokerUnavailableError(f"Kafka did not acknowledge {len(events)} events within {self.timeout_s} s") \
                 from exc
         except KafkaError as exc:
-            raise BrokerUnavailable(f"Kafka refused the events: {exc!r}") from exc
+            raise BrokerUnavailableError(f"Kafka refused the events: {exc!r}") from exc
 
     async def ready(self) -> str | None:
         """None when Kafka answers a metadata request now, else why not."""
         try:
             producer = await self._started()
             metadata = await asyncio.wait_for(producer.client.client.fetch_all_metadata(), min(self.timeout_s, 2.0))
-        except (BrokerUnavailable, KafkaError, TimeoutError, OSError) as exc:
+        except (BrokerUnavailableError, KafkaError, TimeoutError, OSError) as exc:
             return str(exc) or type(exc).__name__
         return None if metadata.brokers() else "Kafka answered with no brokers"
 

@@ -19,10 +19,10 @@ from botify_core.proto.botify.v1.listen_pb2 import ListenEvent, ListenKind, List
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
 KindName = Literal["play", "skip", "like", "dislike"]
 SourceName = Literal["user", "recommendation", "dataset", "simulator"]
-KINDS: dict[str, ListenKind.ValueType] = {"play": ListenKind.LISTEN_KIND_PLAY, "skip": ListenKind.LISTEN_KIND_SKIP,
+KINDS: dict[str, ListenKind] = {"play": ListenKind.LISTEN_KIND_PLAY, "skip": ListenKind.LISTEN_KIND_SKIP,
                                           "like": ListenKind.LISTEN_KIND_LIKE,
                                           "dislike": ListenKind.LISTEN_KIND_DISLIKE}
-SOURCES: dict[str, ListenSource.ValueType] = {
+SOURCES: dict[str, ListenSource] = {
     "user": ListenSource.LISTEN_SOURCE_USER, "recommendation": ListenSource.LISTEN_SOURCE_RECOMMENDATION,
     "dataset": ListenSource.LISTEN_SOURCE_DATASET, "simulator": ListenSource.LISTEN_SOURCE_SIMULATOR}
 KIND_NAMES = {v: k for k, v in KINDS.items()}

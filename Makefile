@@ -1,0 +1,24 @@
+# Thin wrappers; the real work is in `botify` (see `uv run botify --help`).
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen --python 3.11 --python-preference only-system
+
+.PHONY: setup up test lint bench proto
+
+setup:            ## install uv, the locked Python packages and the Kafka jars (only what is missing)
+	@bash scripts/bootstrap.sh
+
+up: setup         ## the main job: Kafka, topics, demo data, services, demo traffic; Ctrl-C stops it
+	@$(RUN) botify up
+
+test: setup lint  ## the whole suite: lint, then unit, integration (real Kafka), lab and end-to-end tests
+	@$(RUN) pytest
+
+lint:             ## ruff and mypy (strict)
+	@$(RUN) ruff check .
+	@$(RUN) mypy
+
+bench: setup      ## benchmarks; results land in bench/results/
+	@$(RUN) python bench/ingest.py
+
+proto:            ## regenerate libs/core/src/botify_core/proto from proto/
+	@$(RUN) python scripts/protogen.py

@@ -1,0 +1,195 @@
+"""``botify up`` (``make up``): run the whole system on one machine, in the foreground, until Ctrl-C.
+
+It starts the local Kafka broker (unless one already answers), creates the topics, generates the demo world,
+starts every service in :data:`SERVICES` and the demo traffic as child processes, prints the URLs, and on Ctrl-C
+(or when a child dies) stops everything it started, each by its own PID. State lives under ``var/``, so the next
+``make up`` resumes where this one stopped. A new service is one more :class:`Service` in ``SERVICES``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from botify_core.admin import ensure_topics
+from botify_core.local_kafka import KafkaError, LocalKafka, port_open
+from botify_core.settings import KafkaSettings, PathSettings
+from botify_datasets.synthetic import prepare_demo
+from botify_ingest.settings import IngestSettings
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    argv: list[str]
+    port: int
+    ready_path: str = "/readyz"
+    links: dict[str, str] = field(default_factory=dict)  # label -> path, printed when up
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def services() -> list[Service]:
+    """Every long-running service of Botify, in start order."""
+    ingest = IngestSettings()
+    return [
+        Service("ingest", [sys.executable, "-m", "botify_ingest.main"], ingest.port,
+                links={"API docs": "/docs", "listens": "/v1/listens", "metrics": "/metrics"}),
+    ]
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+class Stack:
+    def __init__(self, paths: PathSettings, kafka: KafkaSettings) -> None:
+        self.paths = paths
+        self.kafka = kafka
+        self.children: list[Child] = []
+        self.broker: LocalKafka | None = None
+        self.logs = paths.var_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    def say(self, message: str) -> None:
+        print(f"[botify up] {message}", flush=True)
+
+    def start_kafka(self) -> None:
+        port = int(self.kafka.bootstrap_servers.rsplit(":", 1)[1])
+        broker = LocalKafka(self.paths.var_dir / "kafka", port=port)
+        if port_open(port):
+            if broker.pid() is None:
+                self.say(f"a Kafka broker already answers at {self.kafka.bootstrap_servers}; using it")
+                return
+            self.say(f"Kafka from {broker.home} is already running (PID {broker.pid()}); using it")
+            return
+        self.say(f"starting Kafka {broker.version} at {broker.bootstrap_servers} (data in {broker.home})")
+        pid = broker.start()
+        self.broker = broker
+        self.say(f"Kafka up (PID {pid})")
+
+    def spawn(self, name: str, argv: list[str]) -> Child:
+        log = self.logs / f"{name}.log"
+        handle = log.open("ab")
+        process = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True, env=os.environ.copy())
+        handle.close()
+        child = Child(name, process, log)
+        self.children.append(child)
+        return child
+
+    def start_service(self, service: Service, timeout_s: float = 60.0) -> None:
+        if port_open(service.port):
+            raise RuntimeError(f"port {service.port} for {service.name} is taken; free it or set its port setting")
+        child = self.spawn(service.name, service.argv)
+        deadline = time.monotonic() + timeout_s
+        delay = 0.1
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if child.process.poll() is not None:
+                    raise RuntimeError(f"{service.name} exited with {child.process.returncode}; see {child.log}:\n"
+                                       + tail(child.log))
+                try:
+                    if client.get(service.base_url + service.ready_path).status_code == 200:
+                        self.say(f"{service.name} ready at {service.base_url} (PID {child.process.pid})")
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(delay)  # another process is starting; poll its readiness endpoint with a backoff
+                delay = min(delay * 1.5, 1.0)
+        raise RuntimeError(f"{service.name} was not ready within {timeout_s:.0f} s; see {child.log}")
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            terminate(child.process)
+            self.say(f"stopped {child.name} (PID {child.process.pid})")
+        self.children.clear()
+        if self.broker is not None:
+            self.broker.stop()
+            self.say("stopped Kafka")
+            self.broker = None
+
+    def watch(self) -> int:
+        """Block until Ctrl-C / SIGTERM (0) or until a child process exits on its own (1)."""
+
+        def interrupt(_signum: int, _frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, interrupt)
+        try:
+            # wait for any child to exit, without reaping it, so its Popen still learns the exit code
+            exited = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
+        except KeyboardInterrupt:
+            self.say("stopping")
+            return 0
+        pid = exited.si_pid if exited is not None else -1
+        for child in self.children:
+            if child.process.pid == pid:
+                self.say(f"{child.name} exited with {child.process.wait()}; last lines of {child.log}:\n"
+                         + tail(child.log))
+                return 1
+        self.say(f"process {pid} exited (Kafka?); see {self.paths.var_dir / 'kafka' / 'broker.log'}")
+        return 1
+
+
+def terminate(process: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
+    """SIGTERM the child by its PID, SIGKILL if it does not exit in time."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def run_stack(demo_rate: float) -> int:
+    paths, kafka = PathSettings(), KafkaSettings()
+    stack = Stack(paths, kafka)
+    try:
+        stack.start_kafka()
+        created = asyncio.run(ensure_topics(kafka))
+        stack.say(f"topics ready ({sum(v == 'created' for v in created.values())} created, "
+                  f"{sum(v == 'exists' for v in created.values())} already there)")
+        world = prepare_demo(paths.var_dir / "demo")
+        stack.say(f"demo world in {paths.var_dir / 'demo'}: {len(world.tracks)} tracks, {len(world.users)} listeners")
+        ingest = None
+        for service in services():
+            stack.start_service(service)
+            ingest = ingest or service
+        assert ingest is not None
+        traffic = stack.spawn("demo-traffic", [sys.executable, "-m", "botify_cli.main", "replay", "synthetic",
+                                               "--rate", str(demo_rate), "--via", ingest.base_url, "--no-progress"])
+        stack.say(f"demo traffic: {demo_rate:g} listens/s through ingest (PID {traffic.process.pid})")
+        print("\nBotify is up:", flush=True)
+        print(f"  {'Kafka':20} {kafka.bootstrap_servers}  (state in {paths.var_dir})")
+        for service in services():
+            for label, path in service.links.items():
+                print(f"  {service.name + ' ' + label:20} {service.base_url}{path}")
+        print(f"  {'logs':20} {stack.logs}\nPress Ctrl-C to stop everything.\n", flush=True)
+        return stack.watch()
+    except (KafkaError, RuntimeError, OSError) as exc:
+        stack.say(f"failed: {exc}")
+        return 1
+    finally:
+        stack.stop()

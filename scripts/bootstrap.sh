@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install what Botify needs on a fresh machine: uv (from PyPI), the pinned Python packages (uv.lock), and the
+# Kafka jars (Maven Central). Safe to run again; it only does what is missing. Needs Python 3.11, Java 17+, Maven.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+UV_VERSION=0.13.9
+need() { command -v "$1" >/dev/null 2>&1 || { echo "botify: $2" >&2; exit 1; }; }
+need python3.11 "Python 3.11 is required (python3.11 not on PATH)"
+need java "Java 17+ is required to run Kafka (java not on PATH)"
+need mvn "Maven is required once, to fetch the Kafka jars from Maven Central (mvn not on PATH)"
+
+if ! command -v uv >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/uv" ]; then
+  echo "botify: installing uv $UV_VERSION from PyPI" >&2
+  python3.11 -m pip install --quiet --user "uv==$UV_VERSION"
+fi
+UV=$(command -v uv || echo "$HOME/.local/bin/uv")
+
+# the machine's own Python: interpreters downloaded from elsewhere are not an option here
+"$UV" sync --frozen --python 3.11 --python-preference only-system --quiet
+.venv/bin/python -c "from botify_core.local_kafka import ensure_jars; ensure_jars()"
