@@ -1,0 +1,1 @@
+"""Not built yet: the FastAPI gateway. See README.md beside this package."""

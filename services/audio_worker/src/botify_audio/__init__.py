@@ -1,0 +1,1 @@
+"""Not built yet: the audio worker. See README.md beside this package."""

@@ -1,0 +1,1 @@
+"""Not built yet: the Faust stream processor. See README.md beside this package."""
