@@ -128,7 +128,8 @@ async def single_posts(url: str, rate: float, seconds: float) -> dict[str, float
         await asyncio.gather(*tasks)
         achieved = n / (time.perf_counter() - start)
     values = np.array(latencies)
-    return {"single_post_p50_ms": float(np.percentile(values, 50)), "single_post_p99_ms": float(np.percentile(values, 99)),
+    return {"single_post_p50_ms": float(np.percentile(values, 50)),
+            "single_post_p99_ms": float(np.percentile(values, 99)),
             "single_post_max_ms": float(values.max()), "single_post_rate_per_s": rate,
             "single_post_achieved_rate_per_s": achieved, "single_post_requests": n, "single_post_failures": failures}
 
