@@ -150,12 +150,20 @@ class LocalKafka:
     def data_dir(self) -> Path:
         return self.home / "data"
 
+    def _recorded(self) -> tuple[int, int] | None:
+        """(PID, port) written by the last start, if any."""
+        try:
+            pid, port, *_ = (int(v) for v in self.pid_file.read_text().split())
+        except (OSError, ValueError):
+            return None
+        return pid, port
+
     def pid(self) -> int | None:
         """The PID of this home's broker if it is running."""
-        try:
-            pid = int(self.pid_file.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
+        recorded = self._recorded()
+        if recorded is None:
             return None
+        pid = recorded[0]
         return pid if pid_alive(pid) and self._is_our_broker(pid) else None
 
     def _is_our_broker(self, pid: int) -> bool:
@@ -167,8 +175,10 @@ class LocalKafka:
 
     def status(self) -> dict[str, object]:
         pid = self.pid()
-        return {"running": pid is not None and port_open(self.port), "pid": pid, "port": self.port,
-                "home": str(self.home), "version": self.version}
+        recorded = self._recorded()
+        port = recorded[1] if pid is not None and recorded else self.port
+        return {"running": pid is not None and port_open(port), "pid": pid, "port": port, "home": str(self.home),
+                "version": self.version}
 
     def _write_config(self, libs: Path) -> Path:
         if self.port == 0:
