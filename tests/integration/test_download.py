@@ -80,7 +80,7 @@ def test_a_corrupt_download_is_refused_and_not_installed(mirror: tuple[Path, str
     for spec in JAMENDO.files:
         content = (data_dir / JAMENDO.folder / spec.name).read_bytes()
         (root / spec.name).write_bytes(content[:-10])
-    with pytest.raises(DatasetError, match="autotagging_genre-train.tsv has sha256 .* expected"):
+    with pytest.raises(DatasetError, match=r"autotagging_genre-train\.tsv has sha256 .* expected"):
         download("jamendo", tmp_path / "data", fetch=via(base))
     assert not (tmp_path / "data" / JAMENDO.folder / "autotagging_genre-train.tsv").exists()
 
