@@ -108,3 +108,11 @@ async def test_health_readiness_metrics_and_openapi(topics: KafkaSettings) -> No
         body = spec["paths"]["/v1/listens"]["post"]["requestBody"]["content"]
         assert {"application/json", "application/x-protobuf"} <= set(body)
         assert "ListenIn" in spec["components"]["schemas"]
+
+
+async def test_readiness_names_a_missing_topic(kafka_settings: KafkaSettings) -> None:
+    async with running_ingest(IngestSettings(kafka=kafka_settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    missing = kafka_settings.topic(Topic.LISTENS)
+    assert ready.json()["kafka"] == f"topic {missing} does not exist: run `botify kafka init`"

@@ -10,6 +10,7 @@ from aiokafka.errors import KafkaError
 from botify_core.producer import EventProducer
 from botify_core.proto.botify.v1.listen_pb2 import ListenEvent
 from botify_core.settings import KafkaSettings
+from botify_core.topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,12 @@ class ListenPublisher:
             metadata = await asyncio.wait_for(producer.client.client.fetch_all_metadata(), min(self.timeout_s, 2.0))
         except (BrokerUnavailableError, KafkaError, TimeoutError, OSError) as exc:
             return str(exc) or type(exc).__name__
-        return None if metadata.brokers() else "Kafka answered with no brokers"
+        if not metadata.brokers():
+            return "Kafka answered with no brokers"
+        topic = self.kafka.topic(Topic.LISTENS)
+        if topic not in metadata.topics():
+            return f"topic {topic} does not exist: run `botify kafka init`"
+        return None
 
     async def stop(self) -> None:
         if self._producer is not None:
