@@ -6,6 +6,9 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from botify_datasets.errors import DatasetError
 from botify_datasets.manifest import DatasetSpec
@@ -41,6 +44,27 @@ def sha256_of(path: Path, mtime_ns: int, size: int) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_table(path: Path, **options: Any) -> pd.DataFrame:
+    """``pandas.read_csv`` that turns undecodable or unparsable text into a DatasetError naming the file."""
+    try:
+        frame: pd.DataFrame = pd.read_csv(path, **options)
+        return frame
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot read as {options.get('encoding', 'utf-8')} delimited text: {exc}") from exc
+
+
+def read_lines(path: Path, encoding: str = "utf-8") -> list[str]:
+    """The file's lines without their LF or CRLF ends (other Unicode line breaks stay inside fields)."""
+    try:
+        text = path.read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not {encoding} text ({exc})") from exc
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
 
 
 def check_columns(path: Path, found: Iterable[str], expected: Sequence[str]) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from botify_datasets.errors import DatasetError
-from botify_datasets.files import check_columns, dataset_file
+from botify_datasets.files import check_columns, dataset_file, read_table
 from botify_datasets.genres import GENRES, TAG_TO_GENRE, UNKNOWN, normalise_tag
 from botify_datasets.manifest import HETREC
 
@@ -53,10 +53,7 @@ class HetRec:
 
 def _read(data_dir: Path, name: str, verify: bool, encoding: str = "utf-8") -> pd.DataFrame:
     path = dataset_file(data_dir, HETREC, name, verify=verify)
-    try:
-        frame = pd.read_csv(path, sep="\t", encoding=encoding, quoting=3, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: cannot parse as tab-separated text: {exc}") from exc
+    frame = read_table(path, sep="\t", encoding=encoding, quoting=3, dtype=str, keep_default_na=False)
     check_columns(path, frame.columns, _COLUMNS[name])
     return frame
 

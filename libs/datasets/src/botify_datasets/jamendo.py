@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
 
 from botify_datasets.errors import DatasetError
-from botify_datasets.files import dataset_file
+from botify_datasets.files import dataset_file, read_lines
 from botify_datasets.genres import UNKNOWN, canonical_genre
 from botify_datasets.manifest import JAMENDO
 
@@ -24,7 +25,7 @@ def load_jamendo(data_dir: Path, *, verify: bool = True) -> pd.DataFrame:
     for split in SPLITS:
         path = dataset_file(data_dir, JAMENDO, f"autotagging_genre-{split}.tsv", verify=verify)
         # rows are ragged (one column per tag) and CRLF-terminated: read them line by line
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_lines(path)
         header = lines[0].split("\t") if lines else []
         if header != _HEADER:
             raise DatasetError(f"{path}: expected the header {_HEADER}, found {header}")
@@ -35,7 +36,9 @@ def load_jamendo(data_dir: Path, *, verify: bool = True) -> pd.DataFrame:
             try:
                 duration = float(fields[4])
             except ValueError:
-                raise DatasetError(f"{path}: line {number} has a non-numeric DURATION {fields[4]!r}") from None
+                duration = math.nan
+            if not math.isfinite(duration) or duration <= 0:
+                raise DatasetError(f"{path}: line {number} has DURATION {fields[4]!r}; expected positive seconds")
             tags = [t.removeprefix("genre---") for t in fields[5:] if t]
             rows.append((fields[0], fields[1], fields[2], fields[3], duration, tags, split))
     frame = pd.DataFrame(rows, columns=["track_id", "artist_id", "album_id", "path", "duration_s", "tags", "split"])

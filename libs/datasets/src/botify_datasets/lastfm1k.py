@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from botify_datasets.errors import DatasetError
-from botify_datasets.files import check_columns, dataset_file
+from botify_datasets.files import check_columns, dataset_file, read_lines, read_table
 from botify_datasets.manifest import LASTFM_1K
 
 SCROBBLES = "userid-timestamp-artid-artname-traid-traname.head5000.tsv"
@@ -20,17 +20,17 @@ def load_scrobbles(data_dir: Path, *, verify: bool = True) -> pd.DataFrame:
     """One row per play, oldest first: user_id, ts (UTC), artist_mbid, artist_name, track_mbid, track_name."""
     path = dataset_file(data_dir, LASTFM_1K, SCROBBLES, verify=verify)
     rows = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
-            if len(row) != len(SCROBBLE_COLUMNS):
-                raise DatasetError(f"{path}: line {number} has {len(row)} fields, expected {len(SCROBBLE_COLUMNS)} "
-                                   f"({', '.join(SCROBBLE_COLUMNS)})")
-            rows.append(row)
+    for number, line in enumerate(read_lines(path), start=1):
+        row = line.split("\t")  # no quoting: titles carry quote characters
+        if len(row) != len(SCROBBLE_COLUMNS):
+            raise DatasetError(f"{path}: line {number} has {len(row)} fields, expected {len(SCROBBLE_COLUMNS)} "
+                               f"({', '.join(SCROBBLE_COLUMNS)})")
+        rows.append(row)
     frame = pd.DataFrame(rows, columns=SCROBBLE_COLUMNS)
     ts = pd.to_datetime(frame.pop("timestamp"), format="%Y-%m-%dT%H:%M:%SZ", errors="coerce", utc=True)
     if ts.isna().any():
-        line = int(ts.isna().to_numpy().argmax()) + 1
-        raise DatasetError(f"{path}: line {line} has a timestamp that is not ISO-8601 UTC like 2009-05-04T23:08:57Z")
+        bad = int(ts.isna().to_numpy().argmax()) + 1
+        raise DatasetError(f"{path}: line {bad} has a timestamp that is not ISO-8601 UTC like 2009-05-04T23:08:57Z")
     frame.insert(1, "ts", ts)
     if (frame["artist_name"] == "").any() or (frame["track_name"] == "").any():
         raise DatasetError(f"{path}: every scrobble needs an artist name and a track name")
@@ -39,7 +39,7 @@ def load_scrobbles(data_dir: Path, *, verify: bool = True) -> pd.DataFrame:
 
 def load_profiles(data_dir: Path, *, verify: bool = True) -> pd.DataFrame:
     path = dataset_file(data_dir, LASTFM_1K, PROFILES, verify=verify)
-    frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE)
+    frame = read_table(path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE)
     check_columns(path, frame.columns, ["#id", "gender", "age", "country", "registered"])
     frame = frame.rename(columns={"#id": "user_id"})
     frame["age"] = pd.to_numeric(frame["age"], errors="coerce").astype("Int64")
