@@ -73,3 +73,14 @@ async def test_up_runs_the_system_and_ctrl_c_stops_everything(tmp_path: Path) ->
             again.kill()
     assert (tmp_path / "var" / "demo" / "tracks.csv").read_bytes() == world
     assert not port_open(kafka_port)
+
+    interrupted = await start_up(env)  # Ctrl-C while Kafka is still starting: everything started stops too
+    try:
+        await read_until(interrupted, "starting Kafka")
+        stopped = await stop_with_ctrl_c(interrupted)
+    finally:
+        if interrupted.returncode is None:
+            interrupted.kill()
+    assert "stopping" in stopped
+    assert not port_open(kafka_port) and not port_open(ingest_port)
+    assert not (tmp_path / "var" / "kafka" / "broker.pid").exists()

@@ -123,18 +123,9 @@ class Stack:
             self.broker = None
 
     def watch(self) -> int:
-        """Block until Ctrl-C / SIGTERM (0) or until a child process exits on its own (1)."""
-
-        def interrupt(_signum: int, _frame: object) -> None:
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, interrupt)
-        try:
-            # wait for any child to exit, without reaping it, so its Popen still learns the exit code
-            exited = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
-        except KeyboardInterrupt:
-            self.say("stopping")
-            return 0
+        """Block until a child process exits on its own (then 1); Ctrl-C interrupts the wait."""
+        # wait for any child to exit, without reaping it, so its Popen still learns the exit code
+        exited = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
         pid = exited.si_pid if exited is not None else -1
         for child in self.children:
             if child.process.pid == pid:
@@ -163,7 +154,13 @@ def tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_stack(demo_rate: float) -> int:
+    """Run until Ctrl-C or SIGTERM (exit 0, at any moment, start-up included) or a failure (exit 1)."""
+    signal.signal(signal.SIGTERM, _interrupt)
     paths, kafka = PathSettings(), KafkaSettings()
     stack = Stack(paths, kafka)
     try:
@@ -188,8 +185,14 @@ def run_stack(demo_rate: float) -> int:
                 print(f"  {service.name + ' ' + label:20} {service.base_url}{path}")
         print(f"  {'logs':20} {stack.logs}\nPress Ctrl-C to stop everything.\n", flush=True)
         return stack.watch()
+    except KeyboardInterrupt:
+        stack.say("stopping")
+        return 0
     except (KafkaError, RuntimeError, OSError) as exc:
         stack.say(f"failed: {exc}")
         return 1
     finally:
+        # a second Ctrl-C must not cut the clean-up short and leave children running
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()

@@ -227,8 +227,9 @@ class LocalKafka:
         self.pid_file.write_text(f"{process.pid} {self.port} {self.controller_port}\n")
         try:
             self._await_ready(process, offset)
-        except BaseException:
+        except BaseException:  # not up in time, or interrupted: leave nothing running
             self._terminate(process.pid)
+            self.pid_file.unlink(missing_ok=True)
             raise
         return process.pid
 
