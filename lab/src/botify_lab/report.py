@@ -17,10 +17,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # reports are rendered headless
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from botify_lab.context import LabContext  # noqa: E402
+from botify_lab.context import LabContext
 
 
 @dataclass
