@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from botify_lab import clusters, eda
+from botify_lab.recsys import section as recommenders
 from botify_lab.report import SectionRunner
 
-SECTIONS: dict[str, SectionRunner] = {}
+SECTIONS: dict[str, SectionRunner] = {
+    "eda": eda.run,
+    "clusters": clusters.run,
+    "recommenders": recommenders.run,
+}
