@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
@@ -55,8 +57,6 @@ def test_a_broker_stops_by_its_pid_and_resumes_its_data(tmp_path: Path) -> None:
         with pytest.raises(KafkaError, match="already running"):
             LocalKafka(tmp_path / "kafka", port=0).start()
         settings = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, topic_prefix="keep.")
-        import asyncio
-
         asyncio.run(ensure_topics(settings, [Topic.TRACKS]))
         assert broker.kill() is True  # a crash, not a clean shutdown
         assert not pid_alive(pid) and not port_open(broker.port)
@@ -71,3 +71,16 @@ def test_a_broker_stops_by_its_pid_and_resumes_its_data(tmp_path: Path) -> None:
 def test_a_taken_port_is_a_clear_error(tmp_path: Path, kafka_broker: LocalKafka) -> None:
     with pytest.raises(KafkaError, match=f"port {kafka_broker.port} on 127.0.0.1 is already taken"):
         LocalKafka(tmp_path / "other", port=kafka_broker.port).start()
+
+
+def test_a_cluster_id_that_looks_like_an_option_still_formats(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # base64url ids start with "-" one time in 64; the storage tool must not read one as a flag
+    dash_first = uuid.UUID(bytes=b"\xf8" + bytes(15))  # encodes to "-AAAA…"
+    monkeypatch.setattr(uuid, "uuid4", lambda: dash_first)
+    broker = LocalKafka(tmp_path / "kafka", port=0)
+    broker.start()
+    try:
+        assert "cluster.id=-AAAA" in (broker.data_dir / "meta.properties").read_text()
+    finally:
+        broker.stop()

@@ -207,8 +207,9 @@ class LocalKafka:
         if (self.data_dir / "meta.properties").is_file():
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        result = subprocess.run(self._java(libs, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                                           "-c", str(config)), capture_output=True, text=True, check=False)
+        # "--cluster-id=…" in one argument: a base64url id may start with "-" and pass for an option
+        result = subprocess.run(self._java(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+                                           "--config", str(config)), capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise KafkaError(f"formatting {self.data_dir} failed:\n{result.stdout}{result.stderr}")
 
