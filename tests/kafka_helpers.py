@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from botify_core.settings import KafkaSettings
 from botify_core.topics import Topic
@@ -35,17 +36,17 @@ async def consume(settings: KafkaSettings, topic: Topic, count: int, timeout_s: 
 
 async def topic_size(settings: KafkaSettings, topic: Topic) -> int:
     """How many records ``topic`` holds now (sum of end offsets)."""
+    name = settings.topic(topic)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([name])
+    finally:
+        await admin.close()
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(settings.topic(topic))
-        if partitions is None:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(settings.topic(topic)) or set()
-        from aiokafka.structs import TopicPartition
-
-        tps = [TopicPartition(settings.topic(topic), p) for p in partitions]
-        ends = await consumer.end_offsets(tps)
+        ends = await consumer.end_offsets([TopicPartition(name, p["partition"]) for p in described["partitions"]])
         return sum(ends.values())
     finally:
         await consumer.stop()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from botify_core.settings import KafkaSettings, PathSettings
+
+if TYPE_CHECKING:
+    from botify_core.local_kafka import LocalKafka
 
 app = typer.Typer(help="Botify: an event-streaming, real-time music recommender.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -34,7 +37,7 @@ def _port_of(bootstrap: str) -> int:
     return int(bootstrap.rsplit(":", 1)[1])
 
 
-def _broker(port: int | None = None):  # type: ignore[no-untyped-def]
+def _broker(port: int | None = None) -> LocalKafka:
     from botify_core.local_kafka import LocalKafka
 
     settings = KafkaSettings()
