@@ -1,5 +1,6 @@
 # Thin wrappers; the real work is in `botify` (see `uv run botify --help`).
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else where scripts/bootstrap.sh installs it (pip --user)
+UV := $(shell command -v uv 2>/dev/null || echo "$$(python3.11 -m site --user-base)/bin/uv")
 RUN := $(UV) run --frozen --python 3.11 --python-preference only-system
 
 .PHONY: setup up test lint bench proto

@@ -10,11 +10,12 @@ need python3.11 "Python 3.11 is required (python3.11 not on PATH)"
 need java "Java 17+ is required to run Kafka (java not on PATH)"
 need mvn "Maven is required once, to fetch the Kafka jars from Maven Central (mvn not on PATH)"
 
-if ! command -v uv >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/uv" ]; then
+USER_UV="$(python3.11 -m site --user-base)/bin/uv"
+if ! command -v uv >/dev/null 2>&1 && [ ! -x "$USER_UV" ]; then
   echo "botify: installing uv $UV_VERSION from PyPI" >&2
   python3.11 -m pip install --quiet --user "uv==$UV_VERSION"
 fi
-UV=$(command -v uv || echo "$HOME/.local/bin/uv")
+UV=$(command -v uv || echo "$USER_UV")
 
 # the machine's own Python: interpreters downloaded from elsewhere are not an option here
 "$UV" sync --frozen --python 3.11 --python-preference only-system --quiet

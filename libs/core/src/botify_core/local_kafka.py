@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import logging
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from string import Template
 
 from botify_core.settings import REPO_ROOT
 
+log = logging.getLogger(__name__)
 INFRA_DIR = REPO_ROOT / "infra" / "kafka"
 READY_LINE = "Kafka Server started"
 DEFAULT_JVM_OPTS = ("-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true")
@@ -72,6 +74,7 @@ def ensure_jars(version: str | None = None) -> Path:
             return libs
         if shutil.which("mvn") is None:
             raise KafkaError("Maven (mvn) is needed once to fetch the Kafka jars from Maven Central; install it")
+        log.warning("fetching the Apache Kafka %s jars from Maven Central into %s (once)", version, libs)
         staging = libs.with_name("libs.partial")
         shutil.rmtree(staging, ignore_errors=True)
         command = ["mvn", "-q", "-B", "-f", str(INFRA_DIR / "pom.xml"), "dependency:copy-dependencies",
