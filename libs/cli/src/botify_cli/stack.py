@@ -160,6 +160,8 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def run_stack(demo_rate: float) -> int:
     """Run until Ctrl-C or SIGTERM (exit 0, at any moment, start-up included) or a failure (exit 1)."""
+    # explicit handlers: a shell starting us in the background would otherwise hand us SIGINT ignored
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     paths, kafka = PathSettings(), KafkaSettings()
     stack = Stack(paths, kafka)
