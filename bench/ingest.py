@@ -35,7 +35,8 @@ from bench.machine import describe, update_readme_table
 from botify_core.admin import ensure_topics
 from botify_core.clock import now_ms
 from botify_core.codecs import codec_for
-from botify_core.local_kafka import LocalKafka, free_port
+from botify_core.local_kafka import LocalKafka
+from botify_core.processes import free_port
 from botify_core.producer import producer_config
 from botify_core.proto.botify.v1.listen_pb2 import ListenEvent, ListenKind, ListenSource
 from botify_core.settings import REPO_ROOT, KafkaSettings

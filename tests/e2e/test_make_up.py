@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from botify_core.local_kafka import free_port, port_open
+from botify_core.processes import free_port, port_open
 from botify_core.settings import KafkaSettings
 from botify_core.topics import Topic
 from tests.kafka_helpers import consume

@@ -10,7 +10,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from botify_core.admin import ensure_topics, plan, topic_configs
-from botify_core.local_kafka import KafkaError, LocalKafka, pid_alive, port_open
+from botify_core.local_kafka import KafkaError, LocalKafka
+from botify_core.processes import pid_alive, port_open
 from botify_core.settings import KafkaSettings
 from botify_core.topics import SPECS, Topic
 
@@ -84,3 +85,15 @@ def test_a_cluster_id_that_looks_like_an_option_still_formats(tmp_path: Path,
         assert "cluster.id=-AAAA" in (broker.data_dir / "meta.properties").read_text()
     finally:
         broker.stop()
+
+
+def test_a_broker_that_cannot_start_says_why(tmp_path: Path) -> None:
+    with pytest.raises(KafkaError, match=r"formatting .* failed:\nError occurred during initialization of VM"):
+        LocalKafka(tmp_path / "kafka", port=0, jvm_opts=("-Xmx1m",)).start()
+    formatted = LocalKafka(tmp_path / "kafka", port=0)
+    formatted.start()
+    formatted.stop()
+    broker = LocalKafka(tmp_path / "kafka", port=0, jvm_opts=("-Xmx1m",))  # storage ready; the JVM cannot start
+    with pytest.raises(KafkaError, match=r"(?s)Kafka exited with code \d+; last log lines:\n.*Too small maximum heap"):
+        broker.start()
+    assert broker.pid() is None and not broker.pid_file.exists()

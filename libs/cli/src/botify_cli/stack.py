@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 
 from botify_core.admin import ensure_topics
-from botify_core.local_kafka import KafkaError, LocalKafka, port_open
+from botify_core.local_kafka import KafkaError, LocalKafka
+from botify_core.processes import port_open, signals_deferred
 from botify_core.settings import KafkaSettings, PathSettings
 from botify_datasets.synthetic import prepare_demo
 from botify_ingest.settings import IngestSettings
@@ -83,12 +84,13 @@ class Stack:
 
     def spawn(self, name: str, argv: list[str]) -> Child:
         log = self.logs / f"{name}.log"
-        handle = log.open("ab")
-        process = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True, env=os.environ.copy())
-        handle.close()
-        child = Child(name, process, log)
-        self.children.append(child)
+        # children run in their own session (the terminal's Ctrl-C is ours to relay), so no Ctrl-C may land
+        # between starting one and recording it
+        with signals_deferred(), log.open("ab") as handle:
+            process = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True, env=os.environ.copy())
+            child = Child(name, process, log)
+            self.children.append(child)
         return child
 
     def start_service(self, service: Service, timeout_s: float = 60.0) -> None:

@@ -18,8 +18,6 @@ import logging
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -29,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
+from botify_core.processes import free_port, pid_alive, port_open, signals_deferred, terminate
 from botify_core.settings import REPO_ROOT
 
 log = logging.getLogger(__name__)
@@ -85,42 +84,6 @@ def ensure_jars(version: str | None = None) -> Path:
             raise KafkaError(f"Maven could not resolve Kafka {version}:\n{output}")
         staging.rename(libs)
         return libs
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((host, port)) == 0
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child still answers kill(0); reap it if it is ours
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return Path(f"/proc/{pid}").exists() and "zombie" not in _proc_state(pid)
-    return reaped == 0
-
-
-def _proc_state(pid: int) -> str:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return "gone"
-    match = re.search(r"^State:\s+\S+\s+\((\w+)\)", status, re.MULTILINE)
-    return match.group(1) if match else "unknown"
 
 
 @dataclass
@@ -225,15 +188,17 @@ class LocalKafka:
         config = self._write_config(libs)
         self._format_once(libs, config)
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
-        with self.log_file.open("ab") as log:
+        with signals_deferred(), self.log_file.open("ab") as log:  # no Ctrl-C between start and PID file
             process = subprocess.Popen(self._java(libs, "kafka.Kafka", str(config)), stdout=log,
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        self.pid_file.write_text(f"{process.pid} {self.port} {self.controller_port}\n")
+            self.pid_file.write_text(f"{process.pid} {self.port} {self.controller_port}\n")
         try:
             self._await_ready(process, offset)
         except BaseException:  # not up in time, or interrupted: leave nothing running
-            self._terminate(process.pid)
-            self.pid_file.unlink(missing_ok=True)
+            with signals_deferred():  # a second Ctrl-C must not cut this clean-up short
+                if process.poll() is None:
+                    terminate(process.pid)
+                self.pid_file.unlink(missing_ok=True)
             raise
         return process.pid
 
@@ -263,7 +228,7 @@ class LocalKafka:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return False
-        self._terminate(pid, timeout_s)
+        terminate(pid, timeout_s)
         self.pid_file.unlink(missing_ok=True)
         return True
 
@@ -272,18 +237,6 @@ class LocalKafka:
         pid = self.pid()
         if pid is None:
             return False
-        self._terminate(pid, timeout_s=0.0)
+        terminate(pid, timeout_s=0.0)
         self.pid_file.unlink(missing_ok=True)
         return True
-
-    @staticmethod
-    def _terminate(pid: int, timeout_s: float = 30.0) -> None:
-        if timeout_s > 0:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout_s
-            while pid_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)  # waiting for another process to exit: nothing to await but its PID
-        if pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-            while pid_alive(pid):
-                time.sleep(0.05)

@@ -1,0 +1,83 @@
+"""Child processes and ports on this machine: started, watched and stopped by their own PID.
+
+``signals_deferred`` closes the window between starting a child and recording its PID: a Ctrl-C that lands in
+between would otherwise leave a child nobody knows about.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process (a zombie child of ours is reaped and counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child: ask /proc whether it is a zombie
+        return _proc_state(pid) not in ("zombie", "gone")
+    return reaped == 0
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "gone"
+    match = re.search(r"^State:\s+\S+\s+\((\w+)\)", status, re.MULTILINE)
+    return match.group(1) if match else "unknown"
+
+
+def terminate(pid: int, timeout_s: float = 30.0) -> None:
+    """SIGTERM ``pid`` and wait for it to exit; SIGKILL when it does not in time (at once when timeout_s is 0).
+
+    A process that is already gone is fine: there is nothing left to stop.
+    """
+    try:
+        if timeout_s > 0:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout_s
+            while pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)  # waiting for another process to exit: nothing to await but its PID
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            while pid_alive(pid):
+                time.sleep(0.05)
+    except ProcessLookupError:
+        return
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends; they are delivered then, not lost."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
