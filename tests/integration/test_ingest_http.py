@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from typing import Any
 
@@ -103,16 +104,22 @@ async def test_health_readiness_metrics_and_openapi(topics: KafkaSettings) -> No
         await client.post("/v1/listens", json={"user_id": "u"})
         metrics = (await client.get("/metrics")).text
         assert 'botify_ingest_events_total{outcome="accepted"}' in metrics
-        assert 'botify_ingest_requests_total{status="422"}' in metrics
+        assert 'botify_ingest_requests_total{path="/v1/listens",status="422"}' in metrics
         spec = (await client.get("/openapi.json")).json()
         body = spec["paths"]["/v1/listens"]["post"]["requestBody"]["content"]
         assert {"application/json", "application/x-protobuf"} <= set(body)
         assert "ListenIn" in spec["components"]["schemas"]
 
 
-async def test_readiness_names_a_missing_topic(kafka_settings: KafkaSettings) -> None:
-    async with running_ingest(IngestSettings(kafka=kafka_settings)) as url, httpx.AsyncClient(base_url=url) as client:
+async def test_a_missing_topic_is_named_by_readiness_and_by_a_quick_503(kafka_settings: KafkaSettings) -> None:
+    settings = IngestSettings(kafka=kafka_settings, produce_timeout_s=30)
+    async with running_ingest(settings) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
         ready = await client.get("/readyz")
+        started = asyncio.get_running_loop().time()
+        refused = await client.post("/v1/listens", json=listen(1, "u"))
+        waited = asyncio.get_running_loop().time() - started
+    assert refused.status_code == 503 and "run `botify kafka init`" in refused.json()["detail"]
+    assert waited < settings.produce_timeout_s  # told at once, not after waiting for metadata that never comes
     assert ready.status_code == 503
     missing = kafka_settings.topic(Topic.LISTENS)
     assert ready.json()["kafka"] == f"topic {missing} does not exist: run `botify kafka init`"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -15,12 +16,16 @@ from botify_core.settings import KafkaSettings
 from botify_core.topics import Topic
 from botify_ingest.settings import IngestSettings
 from tests.ingest_server import running_ingest
-from tests.kafka_helpers import consume
+from tests.kafka_helpers import consume, topic_size
 
 
-def batch(prefix: str, n: int) -> dict[str, object]:
-    return {"events": [{"event_id": f"{prefix}-{i}", "user_id": f"u{i % 5}", "track_id": "t", "ts": now_ms(),
-                        "track_duration_ms": 1000, "ms_played": 1000} for i in range(n)]}
+def batch(prefix: str, n: int, with_ids: bool = True) -> dict[str, Any]:
+    events: list[dict[str, Any]] = [{"user_id": f"u{i % 5}", "track_id": "t", "ts": now_ms(),
+                                     "track_duration_ms": 1000, "ms_played": 1000} for i in range(n)]
+    if with_ids:
+        for i, event in enumerate(events):
+            event["event_id"] = f"{prefix}-{i}"
+    return {"events": events}
 
 
 async def test_outage_is_a_503_and_nothing_accepted_is_lost(tmp_path: Path) -> None:
@@ -38,25 +43,36 @@ async def test_outage_is_a_503_and_nothing_accepted_is_lost(tmp_path: Path) -> N
             accepted += before.json()["event_ids"]
 
             broker.stop()
-            down = await client.post("/v1/listens", json=batch("down", 10))
+            pending = batch("down", 10, with_ids=False)  # the server assigns ids, and must say which
+            down = await client.post("/v1/listens", json=pending)
             assert down.status_code == 503
             assert down.headers["retry-after"] == "3"
-            assert "retry later" in down.json()["detail"]
+            assert "resend them all with these event_ids" in down.json()["detail"]
+            down_ids = down.json()["event_ids"]
+            assert len(set(down_ids)) == 10
             assert (await client.get("/readyz")).status_code == 503
             assert (await client.get("/healthz")).status_code == 200  # the service itself keeps running
 
             broker.start()
-            after = None
-            for _ in range(30):  # what a client does with 503: retry after the advertised delay, here shortened
-                after = await client.post("/v1/listens", json=batch("after", 50))
-                if after.status_code == 202:
+            for event, event_id in zip(pending["events"], down_ids, strict=True):
+                event["event_id"] = event_id  # what a client does with a 503: resend, with the ids it was given
+            resent = None
+            for _ in range(30):  # retrying after the advertised delay (here each try waits for the timeout)
+                resent = await client.post("/v1/listens", json=pending)
+                if resent.status_code == 202:
                     break
-                assert after.status_code == 503
-            assert after is not None and after.status_code == 202
-            accepted += after.json()["event_ids"]
+                assert resent.status_code == 503
+            assert resent is not None and resent.status_code == 202
+            assert resent.json()["event_ids"] == down_ids
+            accepted += down_ids
             assert (await client.get("/readyz")).status_code == 200
-        records = await consume(kafka, Topic.LISTENS, len(accepted))
-        landed = {codec_for(ListenEvent).decode(r.value).event_id for r in records}
-        assert set(accepted) <= landed
+        # every event that got 202 is there; a 503'd event may be there twice (written, then resent), and
+        # consumers drop the copy by event_id
+        total = await topic_size(kafka, Topic.LISTENS)
+        records = await consume(kafka, Topic.LISTENS, total)
+        landed = [codec_for(ListenEvent).decode(r.value).event_id for r in records]
+        assert set(landed) == set(accepted)
+        duplicated = {i for i in landed if landed.count(i) > 1}
+        assert duplicated <= set(down_ids)
     finally:
         broker.stop()

@@ -111,3 +111,22 @@ def test_ms_played_is_accepted_exactly_when_within_the_track(duration: int, play
     except ValueError:
         accepted = False
     assert accepted == (played <= duration)
+
+
+@pytest.mark.parametrize(("field", "value"), [("ms_played", "1"), ("track_duration_ms", True),
+                                              ("ms_played", 1.5), ("ts", "1241478537000")])
+def test_numbers_must_be_json_integers(field: str, value: Any) -> None:
+    errors = errors_of(event(**{field: value}))
+    assert any(e["loc"][1] == field for e in errors), errors
+
+
+def test_protobuf_enums_left_unset_take_the_json_defaults_and_errors_use_protobuf_names() -> None:
+    unset = ListenEvent(user_id="u1", track_id="t1", event_time_ms=now_ms(), track_duration_ms=1000, ms_played=10)
+    (listen,) = parse_listens(ListenBatch(schema_version=1, events=[unset]).SerializeToString(),
+                              "application/x-protobuf", LIMITS, 10)
+    assert (listen.kind, listen.source) == ("play", "user")
+    old = ListenEvent(user_id="u1", track_id="t1", event_time_ms=5, track_duration_ms=1000, ms_played=10)
+    with pytest.raises(InvalidBodyError) as caught:
+        parse_listens(ListenBatch(schema_version=1, events=[old]).SerializeToString(), "application/x-protobuf",
+                      LIMITS, 10)
+    assert caught.value.errors[0]["loc"] == ["body", "events", 0, "event_time_ms"]

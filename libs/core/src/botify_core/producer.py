@@ -64,6 +64,16 @@ class EventProducer:
     def client(self) -> AIOKafkaProducer:
         return self._producer
 
+    @property
+    def failed(self) -> bool:
+        """True when the producer's sender has died: it accepts sends but will never deliver them.
+
+        aiokafka has no public flag for this, so read its sender task; a started, healthy producer has one running.
+        """
+        sender = getattr(self._producer, "_sender", None)
+        task = getattr(sender, "sender_task", None)
+        return task is not None and task.done()
+
     async def send_many(self, topic: Topic, records: Iterable[tuple[str, Message]]) -> list[RecordMetadata]:
         """Produce ``(key, message)`` pairs to ``topic`` in order; return their metadata once all are acknowledged."""
         value_type = spec(topic).value

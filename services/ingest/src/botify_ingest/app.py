@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -15,7 +15,7 @@ from botify_core.clock import to_ms
 from botify_ingest import metrics
 from botify_ingest.body import BodyTooLargeError, InvalidBodyError, parse_listens, read_limited
 from botify_ingest.publisher import BrokerUnavailableError, ListenPublisher
-from botify_ingest.schemas import Accepted, Limits, ListenBatchIn, ListenIn, Rejected
+from botify_ingest.schemas import Accepted, Limits, ListenBatchIn, ListenIn, Rejected, Unavailable
 from botify_ingest.settings import IngestSettings
 
 _BODY_DOC: dict[str, Any] = {
@@ -40,6 +40,12 @@ def get_publisher(request: Request) -> ListenPublisher:
 Publisher = Annotated[ListenPublisher, Depends(get_publisher)]
 
 
+def _route(request: Request) -> str:
+    """The matched route's template, so unknown paths cannot grow the metric's label set."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or IngestSettings()
     publisher = ListenPublisher(settings.kafka, settings.produce_timeout_s)
@@ -56,36 +62,44 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                               "202 means Kafka acknowledged every event of the request.")
     app.state.publisher = publisher
 
-    def answer(status: int, content: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
-        metrics.REQUESTS.labels(str(status)).inc()
-        return JSONResponse(content, status_code=status, headers=headers)
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        try:
+            response = await call_next(request)
+        except Exception:
+            metrics.REQUESTS.labels(_route(request), "500").inc()
+            raise
+        metrics.REQUESTS.labels(_route(request), str(response.status_code)).inc()
+        return response
 
     @app.post("/v1/listens", status_code=202, response_model=Accepted, openapi_extra=_BODY_DOC, responses={
         413: {"model": Rejected, "description": "body or batch over the limit"},
         422: {"model": Rejected, "description": "invalid events: per-field errors; nothing was produced"},
-        503: {"model": Rejected, "description": "Kafka unreachable; retry after Retry-After seconds"}})
+        503: {"model": Unavailable, "description": "Kafka did not acknowledge every event in time; resend the "
+                                                   "same events with the returned event_ids after Retry-After"}})
     async def post_listens(request: Request, publisher: Publisher) -> JSONResponse:
         """Validate the events and produce them; answer 202 only after Kafka acknowledged all of them."""
         try:
             body = await read_limited(request, settings.max_body_bytes)
             events = parse_listens(body, request.headers.get("content-type", ""), limits, settings.max_batch_events)
         except BodyTooLargeError as exc:
-            metrics.EVENTS.labels("rejected").inc()
-            return answer(413, {"detail": str(exc)})
+            return JSONResponse({"detail": str(exc)}, status_code=413)
         except InvalidBodyError as exc:
-            metrics.EVENTS.labels("rejected").inc()
-            return answer(422, {"detail": exc.errors})
-        messages = [event.to_proto() for event in events]
+            return JSONResponse({"detail": exc.errors}, status_code=422)
+        messages = [event.to_proto() for event in events]  # ids are assigned here, before anything is produced
+        event_ids = [m.event_id for m in messages]
         started = time.perf_counter()
         try:
             await publisher.publish(messages)
         except BrokerUnavailableError as exc:
             metrics.EVENTS.labels("unavailable").inc(len(messages))
-            return answer(503, {"detail": f"{exc}; nothing was accepted, retry later"},
-                          {"Retry-After": str(settings.retry_after_s)})
+            detail = (f"{exc}. Some of these events may have been written; resend them all with these event_ids "
+                      "(consumers drop duplicates by event_id)")
+            return JSONResponse({"detail": detail, "event_ids": event_ids}, status_code=503,
+                                headers={"Retry-After": str(settings.retry_after_s)})
         metrics.PRODUCE_SECONDS.observe(time.perf_counter() - started)
         metrics.EVENTS.labels("accepted").inc(len(messages))
-        return answer(202, {"accepted": len(messages), "event_ids": [m.event_id for m in messages]})
+        return JSONResponse({"accepted": len(messages), "event_ids": event_ids}, status_code=202)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -40,8 +40,15 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _field_errors(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[dict[str, Any]]:
-    return [{"loc": ["body", *prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+#: protobuf field names of the JSON fields whose names differ, for error locations of protobuf bodies
+PROTOBUF_NAMES = {"ts": "event_time_ms"}
+
+
+def _field_errors(exc: ValidationError, prefix: tuple[str | int, ...],
+                  names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    names = names or {}
+    return [{"loc": ["body", *prefix, *(names.get(str(part), part) for part in e["loc"][:1]), *e["loc"][1:]],
+             "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
 
 
 def parse_listens(body: bytes, content_type: str, limits: Limits, max_events: int) -> list[ListenIn]:
@@ -61,7 +68,7 @@ def parse_listens(body: bytes, content_type: str, limits: Limits, max_events: in
             try:
                 events.append(ListenIn.from_proto(event, limits))
             except ValidationError as exc:
-                errors += _field_errors(exc, ("events", i))
+                errors += _field_errors(exc, ("events", i), PROTOBUF_NAMES)
         if errors:
             raise InvalidBodyError(errors)
         return events

@@ -16,22 +16,29 @@ log = logging.getLogger(__name__)
 
 
 class BrokerUnavailableError(Exception):
-    """Kafka did not acknowledge the events in time; the client should retry later."""
+    """Kafka did not acknowledge every event in time. Some may have been written; the client resends them all with
+    the same event ids, and consumers drop what arrives twice."""
 
 
 class ListenPublisher:
-    """Owns one idempotent producer, started lazily so the service comes up (and answers 503) without Kafka."""
+    """Owns one idempotent producer, started lazily so the service comes up (and answers 503) without Kafka, and
+    replaced when it fails for good."""
 
     def __init__(self, kafka: KafkaSettings, timeout_s: float) -> None:
         self.kafka = kafka
         self.timeout_s = timeout_s
+        self.topic = kafka.topic(Topic.LISTENS)
         self._producer: EventProducer | None = None
+        self._topic_seen = False
         self._lock = asyncio.Lock()
 
     async def _started(self) -> EventProducer:
-        if self._producer is not None:
+        if self._producer is not None and not self._producer.failed:
             return self._producer
         async with self._lock:
+            if self._producer is not None and self._producer.failed:
+                log.warning("the Kafka producer failed for good; starting a new one")
+                await self._discard()
             if self._producer is None:
                 producer = EventProducer(self.kafka)
                 try:
@@ -43,15 +50,30 @@ class ListenPublisher:
                 self._producer = producer
             return self._producer
 
+    async def _missing_topic(self, producer: EventProducer) -> str | None:
+        """Why the listens topic cannot take events (it does not exist), or None. Asked until it is seen once."""
+        if self._topic_seen:
+            return None
+        metadata = await asyncio.wait_for(producer.client.client.fetch_all_metadata(), self.timeout_s)
+        if self.topic not in metadata.topics():
+            return f"topic {self.topic} does not exist: run `botify kafka init`"
+        self._topic_seen = True
+        return None
+
     async def publish(self, events: list[ListenEvent]) -> None:
         """Return once Kafka acknowledged every event, or raise BrokerUnavailableError."""
         producer = await self._started()
         try:
+            missing = await self._missing_topic(producer)
+            if missing:  # without it a send would wait for metadata that never comes
+                raise BrokerUnavailableError(missing)
             await asyncio.wait_for(producer.send_listens(events), self.timeout_s)
         except TimeoutError as exc:
             raise BrokerUnavailableError(f"Kafka did not acknowledge {len(events)} events within {self.timeout_s} s") \
                 from exc
         except KafkaError as exc:
+            # retriable errors are retried inside the idempotent producer; what surfaces here is fatal for it
+            await self._discard()
             raise BrokerUnavailableError(f"Kafka refused the events: {exc!r}") from exc
 
     async def ready(self) -> str | None:
@@ -63,15 +85,17 @@ class ListenPublisher:
             return str(exc) or type(exc).__name__
         if not metadata.brokers():
             return "Kafka answered with no brokers"
-        topic = self.kafka.topic(Topic.LISTENS)
-        if topic not in metadata.topics():
-            return f"topic {topic} does not exist: run `botify kafka init`"
+        if self.topic not in metadata.topics():
+            return f"topic {self.topic} does not exist: run `botify kafka init`"
         return None
 
     async def stop(self) -> None:
-        if self._producer is not None:
-            await self._close(self._producer)
-            self._producer = None
+        await self._discard()
+
+    async def _discard(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await self._close(producer)
 
     async def _close(self, producer: EventProducer) -> None:
         # stopping flushes what is still queued; with Kafka gone that would wait for the full request timeout

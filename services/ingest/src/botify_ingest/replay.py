@@ -108,6 +108,8 @@ def event_json(event: ListenEvent) -> dict[str, object]:
         "kind": KIND_NAMES[event.kind], "source": SOURCE_NAMES[event.source]}
     if event.session_id:
         body["session_id"] = event.session_id
+    if event.recommendation_id:
+        body["recommendation_id"] = event.recommendation_id
     return body
 
 

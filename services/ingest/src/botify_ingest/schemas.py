@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from botify_core.clock import from_ms, now_ms, to_ms
 from botify_core.ids import new_id
@@ -53,13 +62,21 @@ class ListenIn(BaseModel):
                                 "an event with the same id lets consumers drop the duplicate")
     user_id: Id
     track_id: Id
-    ts: int | AwareDatetime = Field(description="start of the listen: epoch ms or ISO-8601 with a zone")
-    track_duration_ms: int = Field(gt=0)
-    ms_played: int = Field(ge=0, description="at most track_duration_ms")
+    ts: StrictInt | AwareDatetime = Field(description="start of the listen: epoch ms or ISO-8601 with a zone")
+    track_duration_ms: StrictInt = Field(gt=0)
+    ms_played: StrictInt = Field(ge=0, description="at most track_duration_ms")
     kind: KindName = "play"
     source: SourceName = "user"
     session_id: Id | None = None
     recommendation_id: Id | None = None
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _text_is_iso(cls, value: object) -> object:
+        # pydantic would read a string of digits as a unix time (seconds or ms, guessed by size): refuse the guess
+        if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+            raise ValueError("ts as text must be ISO-8601 with a zone; send epoch milliseconds as a JSON number")
+        return value
 
     @field_validator("ts")
     @classmethod
@@ -104,7 +121,8 @@ class ListenIn(BaseModel):
         return cls.model_validate({
             "event_id": event.event_id or None, "user_id": event.user_id, "track_id": event.track_id,
             "ts": event.event_time_ms, "track_duration_ms": event.track_duration_ms, "ms_played": event.ms_played,
-            "kind": KIND_NAMES.get(event.kind, f"unknown enum value {event.kind}"),
+            # an unset enum (0) takes the JSON default, as an absent JSON field does
+            "kind": KIND_NAMES.get(event.kind, "play" if event.kind == 0 else f"unknown enum value {event.kind}"),
             "source": SOURCE_NAMES.get(event.source, "user" if event.source == 0 else f"unknown enum value "
                                        f"{event.source}"),
             "session_id": event.session_id or None, "recommendation_id": event.recommendation_id or None,
@@ -130,3 +148,8 @@ class FieldError(BaseModel):
 
 class Rejected(BaseModel):
     detail: list[FieldError] | str
+
+
+class Unavailable(BaseModel):
+    detail: str
+    event_ids: list[str] = Field(description="the id of each event, in request order: resend with these")
