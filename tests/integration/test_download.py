@@ -12,13 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import soundfile
 
+from botify_datasets.audio_examples import example_recordings
 from botify_datasets.download import download, http_fetch
 from botify_datasets.errors import DatasetError
+from botify_datasets.gtzan import load_gtzan_clips
 from botify_datasets.hetrec import load_hetrec
 from botify_datasets.jamendo import load_jamendo
 from botify_datasets.lastfm1k import load_scrobbles
-from botify_datasets.manifest import HETREC, JAMENDO, LASTFM_1K
+from botify_datasets.manifest import HETREC, JAMENDO, LASTFM_1K, LIBROSA_EXAMPLES
 
 
 @pytest.fixture
@@ -91,3 +94,32 @@ def test_a_missing_file_on_the_server_is_a_clear_error(mirror: tuple[Path, str],
         download("gtzan-features", tmp_path / "data", fetch=via(base))
     with pytest.raises(DatasetError, match="unknown dataset 'nope'"):
         download("nope", tmp_path / "data")
+
+
+def test_gtzan_clips_are_fetched_as_wav_and_stored_as_verified_flac(mirror: tuple[Path, str], data_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    root, base = mirror
+    originals = load_gtzan_clips(data_dir)
+    for path in originals["path"]:
+        audio, rate = soundfile.read(path, dtype="int16")
+        soundfile.write(root / path.with_suffix(".wav").name, audio, rate, subtype="PCM_16")
+    installed = download("gtzan-audio", tmp_path / "data", fetch=via(base))
+    assert len(installed) == 101
+    clips = load_gtzan_clips(tmp_path / "data")  # checks every FLAC against the manifest the download wrote
+    assert sorted(clips["genre"].value_counts().to_dict().items()) == sorted(
+        originals["genre"].value_counts().to_dict().items())
+    first = clips["path"].iloc[0]
+    assert (soundfile.read(first, dtype="int16")[0] ==
+            soundfile.read(data_dir / "gtzan-mini-audio" / first.parent.name / first.name, dtype="int16")[0]).all()
+    with pytest.raises(DatasetError, match="exists already"):
+        download("gtzan-audio", tmp_path / "data", fetch=via(base))
+
+
+def test_librosa_recordings_come_with_their_attribution_files(mirror: tuple[Path, str], data_dir: Path,
+                                                              tmp_path: Path) -> None:
+    root, base = mirror
+    for spec in LIBROSA_EXAMPLES.files:
+        shutil.copy(data_dir / LIBROSA_EXAMPLES.folder / spec.name, root / spec.name)
+    installed = download("librosa-examples", tmp_path / "data", fetch=via(base))
+    assert sorted(p.suffix for p in installed) == [".ogg"] * 8 + [".txt"] * 8
+    assert len(example_recordings(tmp_path / "data")) == 8

@@ -9,7 +9,16 @@ import numpy as np
 import soundfile
 
 from botify_datasets.events import SKIP_FRACTION, synth_event, world_catalog
-from botify_datasets.synthetic import SYNTH_GENRES, ListenSimulator, World, make_world, prepare_demo, render_audio
+from botify_datasets.synthetic import (
+    SYNTH_GENRES,
+    TRACK_GAP_MS,
+    ListenSimulator,
+    SynthListen,
+    World,
+    make_world,
+    prepare_demo,
+    render_audio,
+)
 
 
 def test_the_same_seed_makes_the_same_world_and_listens() -> None:
@@ -75,3 +84,25 @@ def test_demo_data_writes_decodable_flac_and_resumes(tmp_path: Path) -> None:
     again = prepare_demo(tmp_path, n_artists=99, n_users=99, seed=0)  # an existing world is kept as it is
     assert again.tracks == world.tracks
     assert (tmp_path / "audio" / f"{world.tracks[0].track_id}.flac").stat().st_mtime_ns == first
+
+
+def test_sessions_are_separated_by_pauses() -> None:
+    world = make_world(n_artists=8, n_users=20, seed=4)
+    listens = ListenSimulator(world, seed=3).take(5_000, 0)
+    last: dict[str, SynthListen] = {}
+    within, between = [], []
+    for listen in listens:
+        previous = last.get(listen.user_id)
+        if previous is not None:
+            gap = listen.ts_ms - previous.ts_ms - previous.ms_played
+            if previous.session_id == listen.session_id:
+                within.append(gap)
+            else:
+                assert previous.ends_session
+                between.append(gap)
+        last[listen.user_id] = listen
+    assert set(within) == {TRACK_GAP_MS}
+    assert len(between) > 100
+    assert float(np.median(between)) > 10 * 60_000  # a session break is minutes to hours, not seconds
+    sessions = {(listen.user_id, listen.session_id) for listen in listens}
+    assert 8 < len(listens) / len(sessions) < 20  # about 1 / SESSION_END_PROBABILITY listens per session

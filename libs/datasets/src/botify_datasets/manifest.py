@@ -106,14 +106,25 @@ _LIBROSA_FILES = (
     ("admiralbob77_-_Choice_-_Drum-bass.ogg", 137526,
      "ac644f9645e7c15174e4a4f8561e4d1448d7f6e59ff6b0556b310ebbced879bc"),
     ("sorohanro_-_solo-trumpet-06.ogg", 27019, "8374466fd3951d24509da6e799b132a0db0bdeda69d99c69d989a6888d3d727d"),
+    # the attribution file beside each recording (its license asks for it)
+    ("147793__setuniman__sweet-waltz-0i-22mi.txt", 185,
+     "6e6e9265ae9a9a36033ce305a893abdc15f43bb5a41ec29efba368ad91905f43"),
+    ("442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime.txt", 174,
+     "99f9c44368918572ac154ae4a2fec4020d1d4bb418ae7bf241864916d68f9d04"),
+    ("Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).txt", 265,
+     "0c857ef8a7365e3df9d5c25c2b08ec3169c0585e3ec08c9c6423d2a04d72fe5f"),
+    ("Karissa_Hobbs_-_Lets_Go_Fishin.txt", 254, "199bf3408b98916cd9d28a22b2b43c1935ab70072b46fa05c0b9f40e7882802e"),
+    ("Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy.txt", 302,
+     "059acb340170385d2bfa4c7ab7c2a06b1d8f8af3e0f11cb4f46ff4049e950915"),
+    ("Kevin_MacLeod_-_Vibe_Ace.txt", 235, "6c71e0525cb0452ea74c6d6f5fde6fa1e221223db7b2aa35b9914b98367ee7b9"),
+    ("admiralbob77_-_Choice_-_Drum-bass.txt", 338, "76525d6a4fd135053c5ff7463ae43a8ffcf064b575e8ef2fc3eb37786a45342b"),
+    ("sorohanro_-_solo-trumpet-06.txt", 310, "750a191b9d0cc94b2f19cfbf11acc13783f75bedcccfcf562f5b076efd068aba"),
 )
 LIBROSA_EXAMPLES = DatasetSpec(
     "librosa-examples", "librosa-example-audio", "8 CC / public-domain music recordings used by librosa.example()",
     "CC-BY / CC BY-NC / public domain, per file",
     tuple(FileSpec(*row) for row in _LIBROSA_FILES),
-    {name: f"{_LIBROSA_BASE}/{name}" for name, _, _ in _LIBROSA_FILES}
-    | {name.removesuffix(".ogg") + ".txt": f"{_LIBROSA_BASE}/{name.removesuffix('.ogg')}.txt"
-       for name, _, _ in _LIBROSA_FILES},
+    {name: f"{_LIBROSA_BASE}/{name}" for name, _, _ in _LIBROSA_FILES},
 )
 
 DATASETS: dict[str, DatasetSpec] = {d.key: d for d in (HETREC, LASTFM_1K, JAMENDO, GTZAN_FEATURES, GTZAN_AUDIO,

@@ -246,6 +246,11 @@ def prepare_demo(folder: Path, *, n_artists: int = 40, n_users: int = 150, seed:
 
 # --------------------------------------------------------------------------------------------------- listens
 
+SESSION_END_PROBABILITY = 0.08  # after each listen: sessions last 12.5 listens on average
+TRACK_GAP_MS = 2_000            # between two listens of a session
+SESSION_PAUSE_MS = 3_600_000    # mean pause between sessions (exponential)
+
+
 @dataclass(frozen=True)
 class SynthListen:
     user_id: str
@@ -254,6 +259,7 @@ class SynthListen:
     ms_played: int
     duration_ms: int
     session_id: str
+    ends_session: bool = False
 
 
 class ListenSimulator:
@@ -271,7 +277,7 @@ class ListenSimulator:
         self._weights = {g: np.array([t.popularity for t in ts]) / sum(t.popularity for t in ts)
                          for g, ts in world.by_genre.items()}
         self._last_genre: dict[str, str] = {}
-        self._session: dict[str, tuple[str, int]] = {}
+        self._session: dict[str, int] = {}  # user -> number of their current session
 
     def _pick(self, user: SynthUser) -> SynthTrack:
         last = self._last_genre.get(user.user_id)
@@ -290,13 +296,16 @@ class ListenSimulator:
         affinity = user.taste[track.genre] * len(self._genres)  # 1 = average taste
         skip = self.rng.random() < 0.6 / (1.0 + affinity)
         fraction = self.rng.uniform(0.02, 0.25) if skip else min(1.0, self.rng.uniform(0.7, 1.3))
-        session_id, count = self._session.get(user.user_id, (f"{user.user_id}-s0", 0))
-        if self.rng.random() < 0.08:  # the session ends; the next listen starts a new one
-            session_id, count = f"{user.user_id}-s{int(session_id.rsplit('-s', 1)[1]) + 1}", 0
-        self._session[user.user_id] = (session_id, count + 1)
-        self._last_genre[user.user_id] = track.genre
+        number = self._session.get(user.user_id, 0)
+        ends_session = bool(self.rng.random() < SESSION_END_PROBABILITY)
+        if ends_session:  # the next listen starts a new session, picked by taste alone
+            self._session[user.user_id] = number + 1
+            self._last_genre.pop(user.user_id, None)
+        else:
+            self._session[user.user_id] = number
+            self._last_genre[user.user_id] = track.genre
         return SynthListen(user.user_id, track.track_id, ts_ms, int(track.duration_ms * fraction),
-                           track.duration_ms, session_id)
+                           track.duration_ms, f"{user.user_id}-s{number}", ends_session)
 
     def stream(self, start_ms: int) -> Iterator[SynthListen]:
         """Listens in time order, forever: each user's next listen starts when the previous one ends, plus a
@@ -308,7 +317,7 @@ class ListenSimulator:
             ts, i = heapq.heappop(queue)
             user = self.world.users[i]
             event = self.listen(user, ts)
-            pause = 2_000 if self._session[user.user_id][1] > 0 else int(self.rng.exponential(3_600_000))
+            pause = int(self.rng.exponential(SESSION_PAUSE_MS)) if event.ends_session else TRACK_GAP_MS
             heapq.heappush(queue, (ts + event.ms_played + pause, i))
             yield event
 
