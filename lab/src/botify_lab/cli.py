@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from botify_lab.context import DOCS_DIR, LabContext
-from botify_lab.report import write_index, write_section
-from botify_lab.sections import SECTIONS
+from botify_lab.context import DOCS_DIR
+
+# Every command imports what it runs (models, plotting) inside itself: `botify` loads this module for any command,
+# and importing the lab's sections up front would cost seconds.
 
 app = typer.Typer(help="Research reports on the real datasets under BOTIFY_DATA_DIR.", no_args_is_help=True)
 
@@ -22,6 +23,10 @@ Out = Annotated[Path, typer.Option("--out", help="where the Markdown and figures
 def report(fast: Fast = False, out: Out = DOCS_DIR,
            only: Annotated[list[str] | None, typer.Option(help="run only these sections")] = None) -> None:
     """Regenerate every section of the report, then the index page."""
+    from botify_lab.context import LabContext
+    from botify_lab.report import write_index, write_section
+    from botify_lab.sections import SECTIONS
+
     names = only or list(SECTIONS)
     unknown = sorted(set(names) - set(SECTIONS))
     if unknown:
@@ -50,7 +55,9 @@ def eda(start: Annotated[str | None, typer.Option("--from", help="first instant,
             help="hetrec and/or lastfm1k (default: both); ignored with --log")] = None,
         out: Out = DOCS_DIR, fast: Fast = False) -> None:
     """Genre popularity by plays and minutes, top-N per genre per period, long tails, vocabularies."""
+    from botify_lab.context import LabContext
     from botify_lab.eda import SOURCES, EdaOptions, eda_section
+    from botify_lab.report import write_section
     from botify_lab.time_window import PERIODS, parse_instant
 
     if period is not None and period not in PERIODS:
@@ -94,6 +101,8 @@ def export_listens_command(
 def clusters(out: Out = DOCS_DIR, fast: Fast = False) -> None:
     """Cluster HetRec users by taste (k-means, Gaussian mixture, HDBSCAN); choose k; map and describe clusters."""
     from botify_lab.clusters import run
+    from botify_lab.context import LabContext
+    from botify_lab.report import write_section
 
     ctx = LabContext(out_dir=out, fast=fast)
     started = time.perf_counter()
@@ -108,9 +117,10 @@ def eval_recommenders(
             help="only these models, printed as a table (nothing is written)")] = None) -> None:
     """Compare the recommenders (classical, neural, streaming) under one protocol; writes the recommenders page
     and results.json (the same run as `report --only recommenders`)."""
+    from botify_lab.context import LabContext
     from botify_lab.recsys import section
     from botify_lab.recsys.evaluation import run_evaluation
-    from botify_lab.report import markdown_table
+    from botify_lab.report import markdown_table, write_section
 
     ctx = LabContext(out_dir=out, fast=fast)
     started = time.perf_counter()
