@@ -8,7 +8,12 @@ UV_VERSION=0.13.9
 need() { command -v "$1" >/dev/null 2>&1 || { echo "botify: $2" >&2; exit 1; }; }
 need python3.11 "Python 3.11 is required (python3.11 not on PATH)"
 need java "Java 17+ is required to run Kafka (java not on PATH)"
-need mvn "Maven is required once, to fetch the Kafka jars from Maven Central (mvn not on PATH)"
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+if [ -z "$java_major" ] || [ "$java_major" -lt 17 ]; then
+  echo "botify: Kafka 4 needs Java 17 or newer; \`java -version\` says ${java_major:-nothing}" >&2
+  exit 1
+fi
+# Maven is needed only the first time, to fetch the Kafka jars; ensure_jars says so if it is missing then
 
 USER_UV="$(python3.11 -m site --user-base)/bin/uv"
 if ! command -v uv >/dev/null 2>&1 && [ ! -x "$USER_UV" ]; then
