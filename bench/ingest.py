@@ -90,13 +90,14 @@ async def http_batches(url: str, n: int, in_flight: int) -> float:
                                     headers={"content-type": "application/json"}) as response:
                 if response.status != 202:
                     raise RuntimeError(f"ingest answered {response.status}: {await response.text()}")
-                accepted += (await response.json())["accepted"]
+                answer = await response.json()
+            accepted += answer["accepted"]  # not `accepted += await ...`: that reads `accepted` before the await
 
     async with aiohttp.ClientSession() as session:
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(in_flight)))
         elapsed = time.perf_counter() - started
-    assert accepted == n
+    assert accepted == n, (accepted, n)
     return n / elapsed
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -40,12 +40,6 @@ def get_publisher(request: Request) -> ListenPublisher:
 Publisher = Annotated[ListenPublisher, Depends(get_publisher)]
 
 
-def _route(request: Request) -> str:
-    """The matched route's template, so unknown paths cannot grow the metric's label set."""
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "unmatched"))
-
-
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or IngestSettings()
     publisher = ListenPublisher(settings.kafka, settings.produce_timeout_s)
@@ -62,15 +56,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                               "202 means Kafka acknowledged every event of the request.")
     app.state.publisher = publisher
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        try:
-            response = await call_next(request)
-        except Exception:
-            metrics.REQUESTS.labels(_route(request), "500").inc()
-            raise
-        metrics.REQUESTS.labels(_route(request), str(response.status_code)).inc()
-        return response
+    app.add_middleware(metrics.RequestCounter)
 
     @app.post("/v1/listens", status_code=202, response_model=Accepted, openapi_extra=_BODY_DOC, responses={
         413: {"model": Rejected, "description": "body or batch over the limit"},
