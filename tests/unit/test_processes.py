@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -56,3 +57,18 @@ def test_interrupt_is_deferred_too() -> None:
     with pytest.raises(KeyboardInterrupt):
         interrupt_inside_block()
     assert reached == ["end of block"]
+
+
+def test_deferral_holds_even_with_other_threads_running() -> None:
+    # a process-directed signal may be delivered to any thread; the hold must not depend on which
+    stop = threading.Event()
+    workers = [threading.Thread(target=stop.wait) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    try:
+        for _ in range(20):
+            test_a_signal_raised_while_deferred_arrives_after_the_block()
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()

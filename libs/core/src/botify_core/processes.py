@@ -75,9 +75,22 @@ def terminate(pid: int, timeout_s: float = 30.0) -> None:
 
 @contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends; they are delivered then, not lost."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    """Hold SIGINT and SIGTERM until the block ends; they are delivered then, to the handlers of before, not lost.
+
+    Python runs signal handlers in the main thread whichever thread the kernel picked, so swapping the handlers
+    holds them reliably; blocking them with a thread's signal mask would not, once any other thread exists.
+    Call it from the main thread.
+    """
+    held: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        held.append(signum)
+
+    previous = {number: signal.signal(number, hold) for number in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for signum in held:
+            signal.raise_signal(signum)
