@@ -33,15 +33,10 @@ def _lab() -> typer.Typer:
 app.add_typer(_lab(), name="lab")
 
 
-def _port_of(bootstrap: str) -> int:
-    return int(bootstrap.rsplit(":", 1)[1])
-
-
 def _broker(port: int | None = None) -> LocalKafka:
     from botify_core.local_kafka import LocalKafka
 
-    settings = KafkaSettings()
-    return LocalKafka(PathSettings().var_dir / "kafka", port=port or _port_of(settings.bootstrap_servers))
+    return LocalKafka.for_settings(PathSettings(), KafkaSettings(), port)
 
 
 @kafka_app.command("up")

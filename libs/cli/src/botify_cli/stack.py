@@ -69,9 +69,8 @@ class Stack:
         print(f"[botify up] {message}", flush=True)
 
     def start_kafka(self) -> None:
-        port = int(self.kafka.bootstrap_servers.rsplit(":", 1)[1])
-        broker = LocalKafka(self.paths.var_dir / "kafka", port=port)
-        if port_open(port):
+        broker = LocalKafka.for_settings(self.paths, self.kafka)
+        if port_open(broker.port):
             if broker.pid() is None:
                 self.say(f"a Kafka broker already answers at {self.kafka.bootstrap_servers}; using it")
                 return
@@ -169,9 +168,12 @@ def run_stack(demo_rate: float) -> int:
     stack = Stack(paths, kafka)
     try:
         stack.start_kafka()
-        created = asyncio.run(ensure_topics(kafka))
-        stack.say(f"topics ready ({sum(v == 'created' for v in created.values())} created, "
-                  f"{sum(v == 'exists' for v in created.values())} already there)")
+        outcomes = asyncio.run(ensure_topics(kafka))
+        stack.say(f"topics ready ({sum(v == 'created' for v in outcomes.values())} created, "
+                  f"{sum(v.startswith('exists') for v in outcomes.values())} already there)")
+        for name, outcome in outcomes.items():
+            if outcome.startswith("exists, but"):  # drift is reported, never changed: say so where it is seen
+                stack.say(f"warning: {name} {outcome}")
         world = prepare_demo(paths.var_dir / "demo")
         stack.say(f"demo world in {paths.var_dir / 'demo'}: {len(world.tracks)} tracks, {len(world.users)} listeners")
         ingest = None

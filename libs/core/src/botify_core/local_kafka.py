@@ -28,7 +28,7 @@ from pathlib import Path
 from string import Template
 
 from botify_core.processes import free_port, pid_alive, port_open, signals_deferred, terminate
-from botify_core.settings import REPO_ROOT
+from botify_core.settings import REPO_ROOT, KafkaSettings, PathSettings
 
 log = logging.getLogger(__name__)
 INFRA_DIR = REPO_ROOT / "infra" / "kafka"
@@ -215,6 +215,12 @@ class LocalKafka:
             time.sleep(delay)  # the broker announces readiness only in its log; poll it with a short backoff
             delay = min(delay * 1.5, 0.5)
         raise KafkaError(f"Kafka did not start within {self.start_timeout_s:.0f} s; last log lines:\n{self.log_tail()}")
+
+    @classmethod
+    def for_settings(cls, paths: PathSettings, kafka: KafkaSettings, port: int | None = None) -> LocalKafka:
+        """The project's broker: storage under ``var/kafka``, on the port of the first bootstrap server."""
+        first = kafka.bootstrap_servers.split(",")[0]
+        return cls(paths.var_dir / "kafka", port=port or int(first.rsplit(":", 1)[1]))
 
     def log_tail(self, lines: int = 30) -> str:
         try:
