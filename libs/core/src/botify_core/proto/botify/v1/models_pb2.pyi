@@ -84,3 +84,19 @@ class Transitions(_message.Message):
     successors: _containers.RepeatedCompositeFieldContainer[Successor]
     updated_at_ms: int
     def __init__(self, schema_version: _Optional[int] = ..., track_id: _Optional[str] = ..., successors: _Optional[_Iterable[_Union[Successor, _Mapping]]] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
+class ItemFactorsDelta(_message.Message):
+    __slots__ = ("schema_version", "track_id", "delta", "listens", "model_version", "sent_at_ms")
+    SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TRACK_ID_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    LISTENS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SENT_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    schema_version: int
+    track_id: str
+    delta: _containers.RepeatedScalarFieldContainer[float]
+    listens: int
+    model_version: str
+    sent_at_ms: int
+    def __init__(self, schema_version: _Optional[int] = ..., track_id: _Optional[str] = ..., delta: _Optional[_Iterable[float]] = ..., listens: _Optional[int] = ..., model_version: _Optional[str] = ..., sent_at_ms: _Optional[int] = ...) -> None: ...
