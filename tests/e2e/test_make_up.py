@@ -3,50 +3,19 @@ a second run resumes the first one's state."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from pathlib import Path
 
-from botify_core.processes import free_port, port_open
+from botify_core.processes import port_open
 from botify_core.settings import KafkaSettings
 from botify_core.topics import Topic
 from tests.kafka_helpers import consume
-
-
-async def read_until(process: asyncio.subprocess.Process, marker: str, timeout_s: float = 180.0) -> str:
-    """Everything the process printed up to the line holding ``marker``."""
-    assert process.stdout is not None
-    seen: list[str] = []
-    async with asyncio.timeout(timeout_s):
-        while True:
-            line = (await process.stdout.readline()).decode()
-            if not line:
-                raise AssertionError(f"botify up ended before {marker!r}:\n{''.join(seen)}")
-            seen.append(line)
-            if marker in line:
-                return "".join(seen)
-
-
-async def start_up(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "botify_cli.main", "up", "--rate", "50",
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                                                env=env)
-
-
-async def stop_with_ctrl_c(process: asyncio.subprocess.Process) -> str:
-    process.send_signal(signal.SIGINT)
-    assert process.stdout is not None
-    rest = (await asyncio.wait_for(process.stdout.read(), 120)).decode()
-    assert await process.wait() == 0, rest
-    return rest
+from tests.up_process import read_until, service_ports, start_up, stop_with_ctrl_c, up_env
 
 
 async def test_up_runs_the_system_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    kafka_port, ingest_port = free_port(), free_port()
-    env = os.environ | {"BOTIFY_VAR_DIR": str(tmp_path / "var"), "BOTIFY_INGEST_PORT": str(ingest_port),
-                        "BOTIFY_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka_port}", "BOTIFY_KAFKA_TOPIC_PREFIX": ""}
+    env = up_env(tmp_path / "var")
+    ports = service_ports(env)
+    kafka_port, ingest_port = ports["kafka"], ports["BOTIFY_INGEST_PORT"]
     process = await start_up(env)
     try:
         banner = await read_until(process, "Press Ctrl-C")

@@ -122,12 +122,15 @@ def replay(
 ) -> None:
     """Stream a dataset's listens into Kafka (catalog to `tracks` first) at a chosen rate."""
     from botify_ingest.replay import SOURCES, run_replay
+    from botify_ingest.settings import IngestSettings
 
     if source not in SOURCES:
         raise typer.BadParameter(f"choose one of {', '.join(SOURCES)}", param_hint="SOURCE")
+    token = IngestSettings().token  # the ingest service's BOTIFY_INGEST_TOKEN, sent when replaying through it
     try:
         sent = asyncio.run(run_replay(source, KafkaSettings(), PathSettings(), rate=rate, limit=limit, via=via,
-                                      seed=seed, hetrec_scale=hetrec_scale, live=live, progress=progress))
+                                      seed=seed, hetrec_scale=hetrec_scale, live=live, progress=progress,
+                                      token=token.get_secret_value() if token else None))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     typer.echo(f"replayed {sent} listens from {source}")

@@ -4,6 +4,11 @@ It starts the local Kafka broker (unless one already answers), creates the topic
 starts every service in :data:`SERVICES` and the demo traffic as child processes, prints the URLs, and on Ctrl-C
 (or when a child dies) stops everything it started, each by its own PID. State lives under ``var/``, so the next
 ``make up`` resumes where this one stopped. A new service is one more :class:`Service` in ``SERVICES``.
+
+No child outlives it: each is started with :func:`~botify_core.processes.die_with_parent`, so the kernel stops the
+children even when ``botify up`` itself is killed with SIGKILL. And stopping never depends on printing: what it
+says goes to ``var/logs/up.log`` too, and a console that went away (``make up | tee`` with tee killed by the same
+Ctrl-C) is dropped instead of failing the clean-up.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import httpx
 
 from botify_core.admin import ensure_topics
 from botify_core.local_kafka import KafkaError, LocalKafka
-from botify_core.processes import port_open, signals_deferred
+from botify_core.processes import die_with_parent, port_open, signals_deferred
 from botify_core.settings import KafkaSettings, PathSettings
 from botify_datasets.synthetic import prepare_demo
 from botify_ingest.settings import IngestSettings
@@ -64,9 +69,10 @@ class Stack:
         self.broker: LocalKafka | None = None
         self.logs = paths.var_dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
+        self.console = Console(self.logs / "up.log")
 
     def say(self, message: str) -> None:
-        print(f"[botify up] {message}", flush=True)
+        self.console.show(f"[botify up] {message}")
 
     def start_kafka(self) -> None:
         broker = LocalKafka.for_settings(self.paths, self.kafka)
@@ -77,7 +83,7 @@ class Stack:
             self.say(f"Kafka from {broker.home} is already running (PID {broker.pid()}); using it")
             return
         self.say(f"starting Kafka {broker.version} at {broker.bootstrap_servers} (data in {broker.home})")
-        pid = broker.start()
+        pid = broker.start(supervised=True)
         self.broker = broker
         self.say(f"Kafka up (PID {pid})")
 
@@ -87,7 +93,7 @@ class Stack:
         # between starting one and recording it
         with signals_deferred(), log.open("ab") as handle:
             process = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, env=os.environ.copy())
+                                       start_new_session=True, env=os.environ.copy(), preexec_fn=die_with_parent())
             child = Child(name, process, log)
             self.children.append(child)
         return child
@@ -137,6 +143,31 @@ class Stack:
         return 1
 
 
+class Console:
+    """Our standard output, plus a journal file; a console that went away is dropped, never an error.
+
+    Writing to a closed pipe fails with EPIPE; after the first failure the console is pointed at /dev/null (so
+    Python's own flush at exit cannot fail either) and only the journal keeps the messages.
+    """
+
+    def __init__(self, journal: Path) -> None:
+        self.journal = journal
+        self.attached = True
+
+    def show(self, text: str) -> None:
+        with self.journal.open("a") as handle:
+            handle.write(text + "\n")
+        if not self.attached:
+            return
+        try:
+            print(text, flush=True)
+        except OSError:  # EPIPE (the reader is gone) or EIO (the terminal is gone)
+            self.attached = False
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+
 def terminate(process: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
     """SIGTERM the child by its PID, SIGKILL if it does not exit in time."""
     if process.poll() is None:
@@ -184,12 +215,12 @@ def run_stack(demo_rate: float) -> int:
         traffic = stack.spawn("demo-traffic", [sys.executable, "-m", "botify_cli.main", "replay", "synthetic",
                                                "--rate", str(demo_rate), "--via", ingest.base_url, "--no-progress"])
         stack.say(f"demo traffic: {demo_rate:g} listens/s through ingest (PID {traffic.process.pid})")
-        print("\nBotify is up:", flush=True)
-        print(f"  {'Kafka':20} {kafka.bootstrap_servers}  (state in {paths.var_dir})")
+        lines = ["", "Botify is up:", f"  {'Kafka':20} {kafka.bootstrap_servers}  (state in {paths.var_dir})"]
         for service in services():
-            for label, path in service.links.items():
-                print(f"  {service.name + ' ' + label:20} {service.base_url}{path}")
-        print(f"  {'logs':20} {stack.logs}\nPress Ctrl-C to stop everything.\n", flush=True)
+            lines += [f"  {service.name + ' ' + label:20} {service.base_url}{path}"
+                      for label, path in service.links.items()]
+        lines += [f"  {'logs':20} {stack.logs}", "Press Ctrl-C to stop everything.", ""]
+        stack.console.show("\n".join(lines))
         return stack.watch()
     except KeyboardInterrupt:
         stack.say("stopping")

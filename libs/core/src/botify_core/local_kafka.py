@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from botify_core.processes import free_port, pid_alive, port_open, signals_deferred, terminate
+from botify_core.processes import die_with_parent, free_port, pid_alive, port_open, signals_deferred, terminate
 from botify_core.settings import REPO_ROOT, KafkaSettings, PathSettings
 
 log = logging.getLogger(__name__)
@@ -179,8 +179,12 @@ class LocalKafka:
         if result.returncode != 0:
             raise KafkaError(f"formatting {self.data_dir} failed:\n{result.stdout}{result.stderr}")
 
-    def start(self) -> int:
-        """Start the broker (format storage first if new) and return its PID once it is up."""
+    def start(self, *, supervised: bool = False) -> int:
+        """Start the broker (format storage first if new) and return its PID once it is up.
+
+        ``supervised``: the broker stops (SIGTERM) when this process ends, however it ends; for supervisors
+        such as ``botify up``, not for ``botify kafka up``, whose broker outlives the command.
+        """
         running = self.pid()
         if running is not None:
             raise KafkaError(f"a broker from {self.home} is already running as PID {running}")
@@ -190,7 +194,8 @@ class LocalKafka:
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         with signals_deferred(), self.log_file.open("ab") as log:  # no Ctrl-C between start and PID file
             process = subprocess.Popen(self._java(libs, "kafka.Kafka", str(config)), stdout=log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                       preexec_fn=die_with_parent() if supervised else None)
             self.pid_file.write_text(f"{process.pid} {self.port} {self.controller_port}\n")
         try:
             self._await_ready(process, offset)

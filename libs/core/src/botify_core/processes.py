@@ -1,21 +1,47 @@
 """Child processes and ports on this machine: started, watched and stopped by their own PID.
 
 ``signals_deferred`` closes the window between starting a child and recording its PID: a Ctrl-C that lands in
-between would otherwise leave a child nobody knows about.
+between would otherwise leave a child nobody knows about. ``die_with_parent`` makes a child end with the process
+that started it, however that process ends (SIGKILL included), so a supervisor never leaves strays behind.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import signal
 import socket
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent(signum: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` for ``subprocess.Popen``: the child gets ``signum`` when the process starting it dies.
+
+    The kernel sends it (Linux ``PR_SET_PDEATHSIG``) however the parent ends, SIGKILL included. It fires when the
+    *thread* that started the child ends, so start such children from the main thread. A parent that died before
+    the child armed it is caught by comparing the parent PID. Elsewhere than Linux there is no such call: ``None``
+    (no pre-exec function), and the supervisor's own clean-up is all there is.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    parent = os.getpid()
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def arm() -> None:
+        if prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the parent is already gone: act as the kernel would have
+            os.kill(os.getpid(), signum)
+
+    return arm
 
 
 def free_port() -> int:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from botify_core.clock import to_ms
@@ -38,6 +40,17 @@ def get_publisher(request: Request) -> ListenPublisher:
 
 
 Publisher = Annotated[ListenPublisher, Depends(get_publisher)]
+bearer = HTTPBearer(auto_error=False, description="required when BOTIFY_INGEST_TOKEN is set")
+
+
+def check_token(expected: bytes | None, credentials: HTTPAuthorizationCredentials | None) -> None:
+    """Raise 401 unless ``credentials`` carry the expected bearer token (compared in constant time)."""
+    if expected is None:
+        return
+    given = credentials.credentials.encode() if credentials is not None else b""
+    if not hmac.compare_digest(given, expected):
+        raise HTTPException(401, "send 'Authorization: Bearer <token>' with the token this service was given "
+                                 "(BOTIFY_INGEST_TOKEN)", headers={"WWW-Authenticate": "Bearer"})
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -55,10 +68,16 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                   description="Accepts listen events and produces them to Kafka topic `listens`, keyed by user. "
                               "202 means Kafka acknowledged every event of the request.")
     app.state.publisher = publisher
+    token = settings.token.get_secret_value().encode() if settings.token is not None else None
+
+    def authorized(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        check_token(token, credentials)
 
     app.add_middleware(metrics.RequestCounter)
 
-    @app.post("/v1/listens", status_code=202, response_model=Accepted, openapi_extra=_BODY_DOC, responses={
+    @app.post("/v1/listens", status_code=202, response_model=Accepted, openapi_extra=_BODY_DOC,
+              dependencies=[Depends(authorized)], responses={
+        401: {"model": Rejected, "description": "BOTIFY_INGEST_TOKEN is set and the bearer token is missing or wrong"},
         413: {"model": Rejected, "description": "body or batch over the limit"},
         422: {"model": Rejected, "description": "invalid events: per-field errors; nothing was produced"},
         503: {"model": Unavailable, "description": "Kafka did not acknowledge every event in time; resend the "

@@ -79,6 +79,9 @@ def parse_listens(body: bytes, content_type: str, limits: Limits, max_events: in
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidBodyError([{"loc": ["body"], "msg": f"not valid JSON: {exc}", "type": "json_invalid"}]) from exc
+    except RecursionError as exc:  # the decoder recurses per nesting level; a listen event is three levels deep
+        message = "JSON nested too deeply: send one event object or {\"events\": [...]}"
+        raise InvalidBodyError([{"loc": ["body"], "msg": message, "type": "json_too_deep"}]) from exc
     try:
         if isinstance(document, dict) and "events" in document:
             events = document["events"]

@@ -160,11 +160,13 @@ async def replay(source: ReplaySource, producer: EventProducer, sink: ListenSink
 
 
 async def run_replay(name: str, kafka: KafkaSettings, paths: PathSettings, *, rate: float, limit: int | None,
-                     via: str, seed: int, hetrec_scale: float, live: bool, progress: bool = True) -> int:
+                     via: str, seed: int, hetrec_scale: float, live: bool, progress: bool = True,
+                     token: str | None = None) -> int:
     source = open_source(name, paths, seed=seed, hetrec_scale=hetrec_scale, live=live)
     async with EventProducer(kafka) as producer:
         if via == "kafka":
             return await replay(source, producer, KafkaSink(producer), rate=rate, limit=limit, progress=progress)
-        async with httpx.AsyncClient(base_url=via, timeout=30.0) as client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with httpx.AsyncClient(base_url=via, timeout=30.0, headers=headers) as client:
             return await replay(source, producer, HttpSink(client), rate=rate, limit=limit, progress=progress)
 

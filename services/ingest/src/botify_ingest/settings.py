@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from botify_core.settings import ServiceSettings
@@ -23,3 +23,10 @@ class IngestSettings(ServiceSettings):
                                           description="older event times are refused as absurd")
     max_clock_skew_s: int = Field(default=300, ge=0, description="how far in the future an event time may be")
     max_track_duration_ms: int = Field(default=3 * 3600 * 1000, ge=1000)
+    token: SecretStr | None = Field(default=None, description="when set, POST /v1/listens needs "
+                                                             "'Authorization: Bearer <token>'; unset: open")
+
+    @field_validator("token")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
