@@ -1,1 +1,1 @@
-"""Not built yet: the audio worker. See README.md beside this package."""
+"""Botify's audio worker: decode new tracks, embed them with a CNN, estimate their genres (see README.md here)."""
