@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from botify_core.topics import Topic
@@ -63,3 +63,34 @@ class ServiceSettings(BaseSettings):
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     paths: PathSettings = Field(default_factory=PathSettings)
+
+
+class VectorSettings(BaseSettings):
+    """The vector store (``BOTIFY_VECTORS_*``): Qdrant Edge files under ``var/`` by default, a Qdrant server when
+    ``QDRANT_URL`` is set; collection sizes, tuned HNSW parameters, and what the sink writes.
+
+    >>> VectorSettings(qdrant_url=None, path=Path("/srv/vectors")).edge_path(PathSettings())
+    PosixPath('/srv/vectors')
+    """
+
+    model_config = SettingsConfigDict(env_prefix="BOTIFY_VECTORS_", extra="ignore", populate_by_name=True)
+
+    qdrant_url: str | None = Field(default=None,
+                                   validation_alias=AliasChoices("QDRANT_URL", "BOTIFY_VECTORS_QDRANT_URL"),
+                                   description="a Qdrant server; unset: Qdrant Edge in-process")
+    qdrant_api_key: str | None = Field(default=None,
+                                       validation_alias=AliasChoices("QDRANT_API_KEY", "BOTIFY_VECTORS_QDRANT_API_KEY"))
+    path: Path | None = Field(default=None, description="Qdrant Edge shards; default <BOTIFY_VAR_DIR>/vectors")
+    audio_dim: int = Field(default=128, ge=1, le=65536, description="size of the audio embeddings (collection audio)")
+    cf_dim: int = Field(default=32, ge=1, le=65536, description="size of the item factors (collection cf)")
+    hnsw_m: int = Field(default=32, ge=4, le=128, description="HNSW edges per node")
+    hnsw_ef_construct: int = Field(default=200, ge=4, le=4096, description="HNSW candidates while building")
+    hnsw_ef: int = Field(default=256, ge=1, le=8192, description="HNSW candidates while searching")
+    sink_batch_size: int = Field(default=500, ge=1, le=100_000, description="records the sink applies at once")
+    genre_min_probability: float = Field(default=0.2, ge=0.0, le=1.0,
+                                         description="a genre enters a track's payload from this probability")
+    max_genres: int = Field(default=3, ge=1, le=32, description="most genres in a track's payload")
+
+    def edge_path(self, paths: PathSettings) -> Path:
+        """Where the Qdrant Edge shards live."""
+        return self.path if self.path is not None else paths.var_dir / "vectors"
