@@ -3,7 +3,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo "$$(python3.11 -m site --user-base)/bin/uv")
 RUN := $(UV) run --frozen --python 3.11 --python-preference only-system
 
-.PHONY: setup up test lint bench proto
+.PHONY: setup up test lint bench soak audit proto
 
 setup:            ## install uv, the locked Python packages and the Kafka jars (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -18,8 +18,14 @@ lint:             ## ruff and mypy (strict)
 	@$(RUN) ruff check .
 	@$(RUN) mypy
 
-bench: setup      ## benchmarks; results land in bench/results/
-	@$(RUN) python bench/ingest.py
+bench: setup      ## benchmarks; results land in bench/results/ (each script runs as a module from the repo root)
+	@$(RUN) python -m bench.ingest
+
+soak: setup       ## the whole `make up` stack under steady load (30 min by default); not part of `make bench`
+	@$(RUN) python -m bench.soak
+
+audit: setup      ## known vulnerabilities in the locked dependencies (pip-audit over uv.lock's export)
+	@$(RUN) python scripts/audit.py
 
 proto:            ## regenerate libs/core/src/botify_core/proto from proto/
 	@$(RUN) python scripts/protogen.py

@@ -1,6 +1,6 @@
 """Ingest throughput and latency against a real broker, with raw aiokafka as the baseline measured in the same run.
 
-    uv run python bench/ingest.py [--events 100000] [--rate 500] [--seconds 20]
+    uv run python -m bench.ingest [--events 100000] [--rate 500] [--seconds 20]
 
 1. raw producer: aiokafka, idempotent, acks=all, pre-encoded ListenEvents, as fast as Kafka takes them;
 2. HTTP batch ingest: the same events as JSON batches of 1,000 to the ingest service (its own process), several

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from botify_core.clock import to_ms
+from botify_core.clock import from_ms, to_ms
 from botify_ingest import metrics
 from botify_ingest.body import BodyTooLargeError, InvalidBodyError, parse_listens, read_limited
 from botify_ingest.publisher import BrokerUnavailableError, ListenPublisher
@@ -51,6 +51,20 @@ def check_token(expected: bytes | None, credentials: HTTPAuthorizationCredential
     if not hmac.compare_digest(given, expected):
         raise HTTPException(401, "send 'Authorization: Bearer <token>' with the token this service was given "
                                  "(BOTIFY_INGEST_TOKEN)", headers={"WWW-Authenticate": "Bearer"})
+
+
+def document_limits(listen: dict[str, Any], limits: Limits) -> None:
+    """Write this service's bounds (from its settings) into the ListenIn schema, so clients can see them.
+
+    The latest event time moves with the clock and ``ms_played <= track_duration_ms`` ties two fields: those two
+    stay in the descriptions.
+    """
+    properties = listen["properties"]
+    epoch_ms = next(branch for branch in properties["ts"]["anyOf"] if branch["type"] == "integer")
+    epoch_ms["minimum"] = limits.earliest_ms
+    properties["ts"]["description"] += (f"; not before {from_ms(limits.earliest_ms).isoformat()}, at most "
+                                        f"{limits.max_skew_ms // 1000} s ahead of the server clock")
+    properties["track_duration_ms"]["maximum"] = limits.max_duration_ms
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -135,6 +149,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                 model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(model_schema.pop("$defs", {}))
                 components[model.__name__] = model_schema
+            document_limits(components["ListenIn"], limits)
             app.openapi_schema = schema
         return app.openapi_schema
 
