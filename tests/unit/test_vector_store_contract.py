@@ -21,10 +21,10 @@ from botify_core.vectors import (
     HnswParams,
     PayloadFilter,
     Point,
-    ServerVectorStore,
     VectorStore,
     open_vector_store,
 )
+from botify_core.vectors.server import ServerVectorStore
 
 HNSW = HnswParams(m=16, ef_construct=100, ef=128)
 Factory = Callable[[], VectorStore]

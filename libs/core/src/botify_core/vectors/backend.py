@@ -6,7 +6,6 @@ from __future__ import annotations
 from botify_core.settings import PathSettings, VectorSettings
 from botify_core.vectors.contract import VectorStore
 from botify_core.vectors.edge import EdgeVectorStore
-from botify_core.vectors.server import ServerVectorStore
 from botify_core.vectors.specs import HnswParams, collection_specs
 
 
@@ -16,6 +15,8 @@ def open_vector_store(settings: VectorSettings | None = None, paths: PathSetting
     store: VectorStore
     if settings.qdrant_url:
         from qdrant_client import QdrantClient
+
+        from botify_core.vectors.server import ServerVectorStore
 
         store = ServerVectorStore(QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key), hnsw)
     else:
