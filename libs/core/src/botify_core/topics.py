@@ -4,6 +4,11 @@
 True
 >>> spec(Topic.LISTENS).key
 'user_id'
+>>> [t.value for t in INTERNAL][:2]
+['trend-deltas', 'transition-deltas']
+
+Internal topics (``internal=True``) belong to the stream processor: partial results routed to the partition that owns
+their key, and its state changelog. ``botify kafka init`` creates them with the others; no other service reads them.
 """
 
 from __future__ import annotations
@@ -13,7 +18,15 @@ from enum import StrEnum
 
 from google.protobuf.message import Message
 
-from botify_core.proto.botify.v1 import catalog_pb2, dead_letter_pb2, listen_pb2, models_pb2, serving_pb2, trends_pb2
+from botify_core.proto.botify.v1 import (
+    catalog_pb2,
+    dead_letter_pb2,
+    listen_pb2,
+    models_pb2,
+    serving_pb2,
+    stream_pb2,
+    trends_pb2,
+)
 
 
 class Topic(StrEnum):
@@ -26,6 +39,9 @@ class Topic(StrEnum):
     TRANSITIONS = "transitions"
     RECS_SERVED = "recs-served"
     DEAD_LETTERS = "dead-letters"
+    TREND_DELTAS = "trend-deltas"
+    TRANSITION_DELTAS = "transition-deltas"
+    RECOMMENDER_STATE = "recommender-state"
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,7 @@ class TopicSpec:
     value: type[Message]
     compacted: bool
     purpose: str
+    internal: bool = False
 
 
 _SPECS = (
@@ -52,8 +69,21 @@ _SPECS = (
               "every recommendation served, for attribution"),
     TopicSpec(Topic.DEAD_LETTERS, "original key", dead_letter_pb2.DeadLetter, False,
               "messages a consumer could not process, with the reason"),
+    TopicSpec(Topic.TREND_DELTAS, "window/start/genre", stream_pb2.TrendDelta, False,
+              "internal: per-partition trend counts on their way to the partition owning the window and genre",
+              internal=True),
+    TopicSpec(Topic.TRANSITION_DELTAS, "track_id", stream_pb2.TransitionDelta, False,
+              "internal: per-partition successor weights on their way to the partition owning the track",
+              internal=True),
+    TopicSpec(Topic.RECOMMENDER_STATE, "source/partition/stage/key", stream_pb2.StateEntry, True,
+              "internal: the stream processor's state changelog, written with the offsets it reflects",
+              internal=True),
 )
 SPECS: dict[Topic, TopicSpec] = {s.topic: s for s in _SPECS}
+
+
+#: The stream processor's own topics.
+INTERNAL: tuple[Topic, ...] = tuple(s.topic for s in _SPECS if s.internal)
 
 
 def spec(topic: Topic) -> TopicSpec:

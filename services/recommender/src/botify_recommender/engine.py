@@ -1,0 +1,303 @@
+"""The transactional consume-fold-produce loop: state, outputs and consumed offsets committed together.
+
+One :class:`Engine` per worker process. Its consumer (group ``group_id``, ``read_committed``) subscribes to every
+stage's source topic; its producer is transactional with the id ``<group_id>-<worker_id>``. Each flush (every
+``commit_interval_ms``, or sooner after ``max_batch`` records) it produces, in ONE transaction:
+
+* the outputs of the stages (``genre-trends``, ``user-state``, ``transitions``, internal deltas, dead letters);
+* the state entries they changed, to the changelog ``recommender-state``, keyed
+  ``<source>/<partition>/<stage>/<key>`` on partition ``<partition> mod <changelog partitions>``;
+* the consumed offsets (``send_offsets_to_transaction``).
+
+So after any crash the committed offsets and the changelog agree: the next owner restores the partition's state
+from the changelog (``read_committed``: an aborted transaction's entries are never seen) and resumes at the
+committed offsets, and nothing is counted twice or lost. Fencing: a restarted worker reuses its ``worker_id``, so
+its producer's ``init_transactions`` aborts whatever its killed predecessor left open before it reads anything.
+On a rebalance the worker commits what it holds before giving partitions up (the revoke callback takes the same
+lock as the loop) and restores the ones it gains before folding any of their records.
+
+What this does not cover: aiokafka sends offsets without the consumer's group generation (no KIP-447), so a worker
+that stalls past the session timeout while a transaction is open, then wakes and commits, is not fenced; the
+group has moved on and its partitions' new owner may count that batch again. ``transaction_timeout_ms`` bounds
+the window. A failed commit stops the worker (its state may be ahead of Kafka's); restart it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka.structs import ConsumerRecord, TopicPartition
+
+from botify_core.codecs import codec_for
+from botify_core.producer import producer_config
+from botify_core.proto.botify.v1.dead_letter_pb2 import DeadLetter
+from botify_core.proto.botify.v1.stream_pb2 import StateEntry
+from botify_core.topics import Topic, spec
+from botify_recommender import metrics
+from botify_recommender.catalog import Catalog
+from botify_recommender.listens import ListenIntake, Raw
+from botify_recommender.partitions import partition_ids
+from botify_recommender.settings import RecommenderSettings
+from botify_recommender.stages import Emit, Keyed, PartitionContext, PartitionState, Stage
+
+log = logging.getLogger(__name__)
+
+INTAKE = "intake"          # the stage name of the listens intake (dedup ids and watermark) in the changelog
+_STATE_CODEC = codec_for(StateEntry)
+_DEAD_CODEC = codec_for(DeadLetter)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def state_key(source: Topic, partition: int, stage: str, key: str) -> str:
+    return f"{source.value}/{partition}/{stage}/{key}"
+
+
+@dataclass
+class Owned:
+    """What the worker holds for one source partition."""
+
+    source: Topic
+    partition: int
+    states: dict[str, PartitionState]
+    intake: ListenIntake | None = None
+
+
+@dataclass
+class Pending:
+    """What the open flush will commit."""
+
+    emits: list[Emit] = field(default_factory=list)
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    timestamps: list[int] = field(default_factory=list)     # Kafka timestamps of (some) records, for latency
+    records: int = 0
+
+
+class Engine:
+    def __init__(self, settings: RecommenderSettings, stages: Sequence[Stage], catalog: Catalog) -> None:
+        self.settings = settings
+        self.kafka = settings.kafka
+        self.stages = list(stages)
+        self.catalog = catalog
+        self.sources: list[Topic] = list(dict.fromkeys([Topic.LISTENS, *(s.source for s in self.stages)]))
+        self._by_name = {self.kafka.topic(t): t for t in self.sources}
+        self.owned: dict[TopicPartition, Owned] = {}
+        self.pending = Pending()
+        self.lock = asyncio.Lock()
+        self.started = asyncio.Event()
+        self.consumer: AIOKafkaConsumer | None = None
+        self.producer: AIOKafkaProducer | None = None
+        self._changelog_partitions = 0
+        self._last_flush = time.monotonic()
+        self._stopping = False
+
+    # ---- lifecycle -------------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Consume, fold and commit until :meth:`stop`; a Kafka error that leaves state unsure raises."""
+        s = self.settings
+        self.producer = AIOKafkaProducer(**(producer_config(self.kafka) | {
+            "transactional_id": f"{s.group_id}-{s.worker_id}",
+            "transaction_timeout_ms": s.transaction_timeout_ms}))
+        await self.producer.start()   # init_transactions: aborts what a killed predecessor left open
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.kafka.bootstrap_servers, group_id=s.group_id, enable_auto_commit=False,
+            auto_offset_reset="earliest", isolation_level="read_committed", fetch_max_wait_ms=s.fetch_max_wait_ms,
+            max_partition_fetch_bytes=4 << 20, request_timeout_ms=self.kafka.request_timeout_ms)
+        await self.consumer.start()
+        try:
+            self._changelog_partitions = len(await partition_ids(self.kafka, Topic.RECOMMENDER_STATE))
+            self.consumer.subscribe(list(self._by_name), listener=_Listener(self))
+            self.started.set()
+            while not self._stopping:
+                wait_ms = max(0, int((self._last_flush + s.commit_interval_ms / 1000 - time.monotonic()) * 1000))
+                batch = await self.consumer.getmany(timeout_ms=wait_ms, max_records=s.max_batch)
+                async with self.lock:
+                    for tp, records in batch.items():
+                        self._fold(tp, records)
+                    due = time.monotonic() - self._last_flush >= s.commit_interval_ms / 1000
+                    if due or self.pending.records >= s.max_batch:
+                        await self._flush()
+        finally:
+            await self._close()
+
+    async def stop(self) -> None:
+        """Commit what is pending and stop (a clean shutdown; a kill is handled by the next owner)."""
+        self._stopping = True
+
+    async def _close(self) -> None:
+        try:
+            if self.producer is not None and self.owned:
+                async with self.lock:
+                    await self._flush()
+        finally:
+            if self.consumer is not None:
+                await self.consumer.stop()
+            if self.producer is not None:
+                await self.producer.stop()
+
+    # ---- folding ---------------------------------------------------------------------------------------------
+    def _fold(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        owned = self.owned.get(tp)
+        if owned is None or not records:   # fetched before a revoke: the new owner reads them again
+            return
+        out = self.pending.emits
+        metrics.RECORDS.labels(owned.source.value).inc(len(records))
+        if owned.intake is not None:
+            taken = owned.intake.take([Raw(r.key, r.value, r.offset) for r in records])
+            for rejected in taken.dead:
+                out.append(Emit(Topic.DEAD_LETTERS, (rejected.raw.key or b"").decode(errors="replace"),
+                                DeadLetter(topic=tp.topic, partition=tp.partition, offset=rejected.offset,
+                                           error=rejected.error, consumer="recommender",
+                                           raw_key=rejected.raw.key or b"", raw_value=rejected.raw.value or b"",
+                                           failed_at_ms=now_ms())))
+            metrics.EVENTS.labels("counted").inc(len(taken.listens))
+            metrics.EVENTS.labels("duplicate").inc(taken.duplicates)
+            metrics.EVENTS.labels("dead_letter").inc(len(taken.dead))
+            inputs: Sequence[Any] = taken.listens
+        else:
+            codec = codec_for(spec(owned.source).value)
+            inputs = [Keyed(r.key.decode() if r.key else "", codec.decode(r.value)) for r in records]
+        for state in owned.states.values():
+            state.fold(inputs, out)
+        self.pending.offsets[tp] = records[-1].offset + 1
+        self.pending.timestamps += [records[0].timestamp, records[-1].timestamp]
+        self.pending.records += len(records)
+
+    # ---- committing ------------------------------------------------------------------------------------------
+    def _collect(self, owned: Iterable[Owned], now: int) -> list[Emit]:
+        out = self.pending.emits
+        for o in owned:
+            for state in o.states.values():
+                state.tick(now, out)
+            changes = [(name, state.changes()) for name, state in o.states.items()]
+            if o.intake is not None:
+                changes.append((INTAKE, o.intake.changes()))
+            partition = o.partition % self._changelog_partitions
+            out.extend(Emit(Topic.RECOMMENDER_STATE, state_key(o.source, o.partition, name, key), entry, partition)
+                       for name, entries in changes for key, entry in entries.items())
+        return out
+
+    async def _flush(self, owned: Iterable[Owned] | None = None) -> None:
+        """Produce the pending outputs and state changes and commit them with the offsets, in one transaction."""
+        assert self.producer is not None
+        started = time.monotonic()
+        self._last_flush = started
+        now = now_ms()
+        emits = self._collect(self.owned.values() if owned is None else owned, now)
+        offsets = self.pending.offsets
+        if not emits and not offsets:
+            return
+        await self.producer.begin_transaction()
+        try:
+            for emit in emits:
+                value = None if emit.value is None else codec_for(type(emit.value)).encode(emit.value)
+                await self.producer.send(self.kafka.topic(emit.topic), value, key=emit.key.encode(),
+                                         partition=emit.partition)
+            if offsets:
+                await self.producer.send_offsets_to_transaction(offsets, self.settings.group_id)
+            await self.producer.commit_transaction()
+        except BaseException:
+            log.exception("a transaction failed; the worker stops (its state may be ahead of Kafka's)")
+            raise
+        done = time.monotonic()
+        metrics.TRANSACTIONS.inc()
+        metrics.COMMIT_SECONDS.observe(done - started)
+        wall = now_ms()
+        for ts in self.pending.timestamps:
+            metrics.LATENCY.observe(max(0, wall - ts) / 1000)
+        if self.consumer is not None:
+            for tp, offset in offsets.items():
+                high = self.consumer.highwater(tp)
+                if high is not None:
+                    metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - offset))
+        self.pending = Pending()
+
+    # ---- rebalancing -----------------------------------------------------------------------------------------
+    async def revoke(self, revoked: set[TopicPartition]) -> None:
+        async with self.lock:
+            if self.producer is not None and self.owned:
+                await self._flush()
+            for tp in revoked:
+                self.owned.pop(tp, None)
+            metrics.PARTITIONS.set(len(self.owned))
+
+    async def assign(self, assigned: set[TopicPartition]) -> None:
+        async with self.lock:
+            new = [tp for tp in assigned if tp not in self.owned]
+            started = time.monotonic()
+            restored = await self._restore(new)
+            self.owned.update(restored)
+            metrics.PARTITIONS.set(len(self.owned))
+            if new:
+                metrics.RESTORE_SECONDS.observe(time.monotonic() - started)
+                log.info("restored %d partitions in %.2f s", len(new), time.monotonic() - started)
+
+    def _open(self, source: Topic, partition: int) -> Owned:
+        context = PartitionContext(partition, self.settings, self.catalog)
+        states: dict[str, PartitionState] = {}
+        for stage in self.stages:
+            if stage.source is source:
+                states[stage.name] = context.peers[stage.name] = stage.open(partition, context)
+        intake = ListenIntake(self.catalog, self.settings.dedup_horizon_ms) if source is Topic.LISTENS else None
+        return Owned(source, partition, states, intake)
+
+    async def _restore(self, tps: list[TopicPartition]) -> dict[TopicPartition, Owned]:
+        """Open the states of the given partitions and load their changelog entries (committed ones only)."""
+        opened = {tp: self._open(self._by_name[tp.topic], tp.partition) for tp in tps}
+        if not opened:
+            return opened
+        prefixes = {f"{o.source.value}/{o.partition}/": o for o in opened.values()}
+        name = self.kafka.topic(Topic.RECOMMENDER_STATE)
+        wanted = sorted({o.partition % self._changelog_partitions for o in opened.values()})
+        reader = AIOKafkaConsumer(bootstrap_servers=self.kafka.bootstrap_servers, group_id=None,
+                                  enable_auto_commit=False, isolation_level="read_committed",
+                                  fetch_max_wait_ms=10, max_partition_fetch_bytes=8 << 20)
+        await reader.start()
+        try:
+            parts = [TopicPartition(name, p) for p in wanted]
+            reader.assign(parts)
+            await reader.seek_to_beginning(*parts)
+            ends = await reader.end_offsets(parts)
+            latest: dict[str, bytes | None] = {}
+            remaining = {tp for tp in parts if ends[tp] > 0}
+            while remaining:
+                for records in (await reader.getmany(*remaining, timeout_ms=200)).values():
+                    for r in records:
+                        latest[r.key.decode()] = r.value
+                for tp in list(remaining):
+                    if await reader.position(tp) >= ends[tp]:
+                        remaining.discard(tp)
+        finally:
+            await reader.stop()
+        for full_key, value in latest.items():
+            if value is None:
+                continue
+            source, partition, stage, key = full_key.split("/", 3)
+            owned = prefixes.get(f"{source}/{partition}/")
+            if owned is None:
+                continue
+            entry = _STATE_CODEC.decode(value)
+            if stage == INTAKE and owned.intake is not None:
+                owned.intake.restore(key, entry)
+            elif stage in owned.states:
+                owned.states[stage].restore(key, entry)
+        return opened
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.engine.revoke(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.engine.assign(set(assigned))

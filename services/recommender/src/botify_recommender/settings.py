@@ -1,0 +1,67 @@
+"""Settings of the stream processor (``BOTIFY_RECOMMENDER_*``; Kafka through ``BOTIFY_KAFKA_*``).
+
+>>> RecommenderSettings(windows="1m:1m,1h:10m").window_specs()[1]
+WindowSpec(name='1h', size_ms=3600000, step_ms=600000)
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from botify_core.settings import ServiceSettings
+from botify_recommender.windows import WindowSpec, parse_windows
+
+
+class RecommenderSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="BOTIFY_RECOMMENDER_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8002, ge=0, le=65535, description="web server: /healthz, /readyz, /metrics")
+    group_id: str = Field(default="botify-recommender", description="Kafka consumer group of the workers")
+    worker_id: str = Field(default="0", description="stable per worker: its transactional id, so a restarted "
+                                                     "worker fences (aborts) what its crashed predecessor left open")
+    commit_interval_ms: int = Field(default=250, ge=10, description="a transaction commits at least this often")
+    max_batch: int = Field(default=5000, ge=1, description="records folded per transaction at most")
+    fetch_max_wait_ms: int = Field(default=50, ge=0, description="the consumer's wait for more data per fetch")
+    transaction_timeout_ms: int = Field(default=60_000, ge=1000)
+
+    windows: str = Field(default="1m:1m,1h:10m,1d:1h",
+                         description="trend windows by event time, size[:step] each (step < size: hopping)")
+    grace_ms: int = Field(default=60_000, ge=0,
+                          description="a window still takes events until the partition's newest event time passes "
+                                      "its end by this much")
+    top_tracks: int = Field(default=10, ge=1, description="top-N tracks per genre per window")
+    trend_retention_windows: int = Field(default=48, ge=1,
+                                         description="a window starting more than this many window lengths "
+                                                     "before the newest one seen is forgotten (event time)")
+    snapshot_interval_ms: int = Field(default=1000, ge=0, description="cadence of genre-trends snapshots")
+
+    dedup_horizon_ms: int = Field(default=24 * 3600 * 1000, ge=0,
+                                  description="an event id is remembered this long after the partition's newest "
+                                              "event time; resends within it are dropped")
+
+    recent_size: int = Field(default=20, ge=1, description="recent listens kept per user")
+    session_gap_ms: int = Field(default=30 * 60 * 1000, ge=1, description="a longer pause starts a new session")
+    affinity_half_life_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=1)
+    skip_fraction: float = Field(default=0.3, ge=0.0, le=1.0, description="a play below this fraction is a skip")
+    complete_fraction: float = Field(default=0.8, ge=0.0, le=1.0, description="from this fraction a play completed")
+    weight_complete: float = 1.0
+    weight_partial: float = 0.3
+    weight_skip: float = -0.5
+    weight_like: float = 2.0
+    weight_dislike: float = -2.0
+    user_state_debounce_ms: int = Field(default=500, ge=0,
+                                        description="a changed user is published at most this often")
+
+    transitions_top_k: int = Field(default=20, ge=1)
+    transitions_half_life_ms: int = Field(default=30 * 24 * 3600 * 1000, ge=1)
+
+    @field_validator("windows")
+    @classmethod
+    def _parse(cls, value: str) -> str:
+        parse_windows(value)
+        return value
+
+    def window_specs(self) -> tuple[WindowSpec, ...]:
+        return parse_windows(self.windows)

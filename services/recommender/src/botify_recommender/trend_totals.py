@@ -1,0 +1,142 @@
+"""Genre trends, owner side: sum the deltas of every ``listens`` partition and publish ``TrendSnapshot``s.
+
+Each partition of ``trend-deltas`` owns the (window, start, genre) keys that hash to it. Its state holds the exact
+totals (plays, integer milliseconds played, per-track counts) of those keys; it is changed only by deltas consumed
+in a transaction, so every delta is summed exactly once. Changed keys are published to ``genre-trends`` (key
+``<window>/<genre>``) at most every ``snapshot_interval_ms``, with the top-N tracks.
+
+Retention by event time: per window length, the owner keeps the ``trend_retention_windows`` newest window starts it
+has seen; an older window is forgotten, and a delta that still arrives for it is dropped and counted in
+:attr:`TrendTotalsState.dropped` (it can only come from a partition far behind the others).
+
+>>> totals = Totals()
+>>> totals.add(TrendDelta(plays=2, ms_played=90_000, tracks=[TrackDelta(track_id="a", plays=2, ms_played=90_000)]))
+>>> totals.add(TrendDelta(plays=1, ms_played=60_000, tracks=[TrackDelta(track_id="b", plays=1, ms_played=60_000)]))
+>>> totals.plays, totals.ms_played, [t.track_id for t in totals.top(1)]
+(3, 150000, ['a'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from botify_core.proto.botify.v1.stream_pb2 import StateEntry, TrackDelta, TrendDelta, TrendTotals
+from botify_core.proto.botify.v1.trends_pb2 import TrackPlays, TrendSnapshot
+from botify_core.topics import Topic
+from botify_recommender.stages import Emit, Keyed, PartitionContext
+from botify_recommender.windows import WindowSpec
+
+MS_PER_MINUTE = 60_000.0
+
+
+@dataclass(slots=True)
+class Totals:
+    plays: int = 0
+    ms_played: int = 0
+    tracks: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, delta: TrendDelta | TrendTotals) -> None:
+        self.plays += delta.plays
+        self.ms_played += delta.ms_played
+        for track in delta.tracks:
+            entry = self.tracks.setdefault(track.track_id, [0, 0])
+            entry[0] += track.plays
+            entry[1] += track.ms_played
+            if entry == [0, 0]:
+                del self.tracks[track.track_id]
+
+    def top(self, n: int) -> list[TrackPlays]:
+        best = sorted(self.tracks.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:n]
+        return [TrackPlays(track_id=t, plays=p, minutes=ms / MS_PER_MINUTE) for t, (p, ms) in best]
+
+
+Key = tuple[str, int, str]   # window, start, genre
+
+
+class TrendTotalsState:
+    def __init__(self, context: PartitionContext) -> None:
+        settings = context.settings
+        self.specs: dict[str, WindowSpec] = {s.name: s for s in settings.window_specs()}
+        self.retention = settings.trend_retention_windows
+        self.top_n = settings.top_tracks
+        self.interval_ms = settings.snapshot_interval_ms
+        self.totals: dict[Key, Totals] = {}
+        self.newest: dict[str, int] = {}          # window name -> newest start seen
+        self.dropped = 0
+        self._changed: set[Key] = set()           # not written to the changelog yet
+        self._newest_changed: set[str] = set()
+        self._unpublished: set[Key] = set()
+        self._last_publish_ms = 0
+
+    def _oldest_kept(self, window: str) -> int:
+        return self.newest[window] - self.retention * self.specs[window].size_ms
+
+    def restore(self, key: str, entry: StateEntry) -> None:
+        if entry.HasField("trend"):
+            t = entry.trend
+            k = (t.window, t.window_start_ms, t.genre)
+            totals = self.totals[k] = Totals()
+            totals.add(t)
+            self._unpublished.add(k)            # a snapshot may have been due when the predecessor stopped
+        else:
+            self.newest[key.removeprefix("newest/")] = entry.watermark_ms
+
+    def fold(self, batch: Sequence[Keyed], out: list[Emit]) -> None:
+        for record in batch:
+            delta: TrendDelta = record.value
+            w = delta.window
+            if w not in self.specs:
+                self.dropped += 1
+                continue
+            if delta.window_start_ms > self.newest.get(w, -(2**62)):
+                self.newest[w] = delta.window_start_ms
+                self._newest_changed.add(w)
+            if delta.window_start_ms < self._oldest_kept(w):
+                self.dropped += 1
+                continue
+            k = (w, delta.window_start_ms, delta.genre)
+            self.totals.setdefault(k, Totals()).add(delta)
+            self._changed.add(k)
+            self._unpublished.add(k)
+
+    def tick(self, now_ms: int, out: list[Emit]) -> None:
+        if not self._unpublished or now_ms - self._last_publish_ms < self.interval_ms:
+            return
+        self._last_publish_ms = now_ms
+        for w, start, genre in sorted(self._unpublished):
+            totals = self.totals.get((w, start, genre))
+            if totals is None:
+                continue
+            out.append(Emit(Topic.GENRE_TRENDS, f"{w}/{genre}", TrendSnapshot(
+                window=w, window_start_ms=start, window_end_ms=start + self.specs[w].size_ms, genre=genre,
+                plays=totals.plays, minutes=totals.ms_played / MS_PER_MINUTE, top_tracks=totals.top(self.top_n),
+                updated_at_ms=now_ms)))
+        self._unpublished.clear()
+
+    def changes(self) -> dict[str, StateEntry | None]:
+        result: dict[str, StateEntry | None] = {}
+        for w in self._newest_changed:
+            result[f"newest/{w}"] = StateEntry(watermark_ms=self.newest[w])
+        self._newest_changed.clear()
+        for k in [k for k in self.totals if k[1] < self._oldest_kept(k[0])]:
+            del self.totals[k]
+            self._changed.add(k)
+            self._unpublished.discard(k)
+        for k in self._changed:
+            w, start, genre = k
+            totals = self.totals.get(k)
+            result[f"{w}/{start}/{genre}"] = None if totals is None else StateEntry(trend=TrendTotals(
+                window=w, window_start_ms=start, window_end_ms=start + self.specs[w].size_ms, genre=genre,
+                plays=totals.plays, ms_played=totals.ms_played,
+                tracks=[TrackDelta(track_id=t, plays=p, ms_played=ms) for t, (p, ms) in totals.tracks.items()]))
+        self._changed.clear()
+        return result
+
+
+class TrendTotalsStage:
+    name = "trend-totals"
+    source = Topic.TREND_DELTAS
+
+    def open(self, partition: int, context: PartitionContext) -> TrendTotalsState:
+        return TrendTotalsState(context)
