@@ -31,6 +31,7 @@ import aiohttp
 import numpy as np
 from aiokafka import AIOKafkaProducer
 
+from bench.load import open_loop
 from bench.machine import describe, update_readme_table
 from botify_core.admin import ensure_topics
 from botify_core.clock import now_ms
@@ -122,16 +123,7 @@ async def single_posts(url: str, rate: float, seconds: float) -> dict[str, float
         await asyncio.gather(*(one(json.dumps(event_json(9_000_000 + i, ts)).encode(), time.perf_counter())
                                for i in range(64)))
         latencies.clear()
-        tasks = []
-        start = time.perf_counter() + 0.1
-        for i, body in enumerate(bodies):
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)  # open-loop pacing: requests leave on schedule
-            tasks.append(asyncio.create_task(one(body, due)))
-        await asyncio.gather(*tasks)
-        achieved = n / (time.perf_counter() - start)
+        achieved = await open_loop(rate, bodies, one)
     values = np.array(latencies)
     return {"single_post_p50_ms": float(np.percentile(values, 50)),
             "single_post_p99_ms": float(np.percentile(values, 99)),

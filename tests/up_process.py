@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
-from pathlib import Path
 
-from botify_core.processes import free_port
-
-#: the port setting of every service ``botify up`` starts; each test run gets free ports for all of them
-SERVICE_PORT_SETTINGS = ("BOTIFY_INGEST_PORT", "BOTIFY_RECOMMENDER_PORT", "BOTIFY_AUDIO_PORT", "BOTIFY_API_PORT")
-
-
-def up_env(var_dir: Path, kafka_port: int | None = None) -> dict[str, str]:
-    """The environment of a ``botify up`` that shares nothing with any other: var/, Kafka and services' ports."""
-    return os.environ | {name: str(free_port()) for name in SERVICE_PORT_SETTINGS} | {
-        "BOTIFY_VAR_DIR": str(var_dir), "BOTIFY_KAFKA_TOPIC_PREFIX": "",
-        "BOTIFY_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka_port or free_port()}"}
+from botify_cli.stack import PORT_SETTINGS
 
 
 def service_ports(env: dict[str, str]) -> dict[str, int]:
-    """The ports of an :func:`up_env`: ``kafka`` and each service's port setting."""
-    ports = {name: int(env[name]) for name in SERVICE_PORT_SETTINGS}
+    """The ports of an :func:`~botify_cli.stack.isolated_env`: ``kafka`` and each service's port setting."""
+    ports = {name: int(env[name]) for name in PORT_SETTINGS}
     return ports | {"kafka": int(env["BOTIFY_KAFKA_BOOTSTRAP_SERVERS"].rsplit(":", 1)[1])}
 
 

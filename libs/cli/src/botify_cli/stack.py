@@ -26,7 +26,7 @@ import httpx
 
 from botify_core.admin import ensure_topics
 from botify_core.local_kafka import KafkaError, LocalKafka
-from botify_core.processes import die_with_parent, port_open, signals_deferred
+from botify_core.processes import die_with_parent, free_port, port_open, signals_deferred
 from botify_core.settings import KafkaSettings, PathSettings
 from botify_datasets.synthetic import prepare_demo
 from botify_ingest.settings import IngestSettings
@@ -52,6 +52,18 @@ def services() -> list[Service]:
         Service("ingest", [sys.executable, "-m", "botify_ingest.main"], ingest.port,
                 links={"API docs": "/docs", "listens": "/v1/listens", "metrics": "/metrics"}),
     ]
+
+
+#: the port setting of each service ``botify up`` may start (one line per service, beside its entry above)
+PORT_SETTINGS = ("BOTIFY_INGEST_PORT", "BOTIFY_RECOMMENDER_PORT", "BOTIFY_AUDIO_PORT", "BOTIFY_API_PORT")
+
+
+def isolated_env(var_dir: Path) -> dict[str, str]:
+    """The environment of a ``botify up`` that shares nothing with another: its own ``var/``, and free ports for
+    Kafka and every service (for tests and benchmarks that run the whole stack beside a user's)."""
+    return os.environ | {name: str(free_port()) for name in PORT_SETTINGS} | {
+        "BOTIFY_VAR_DIR": str(var_dir), "BOTIFY_KAFKA_TOPIC_PREFIX": "",
+        "BOTIFY_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
 
 
 @dataclass
