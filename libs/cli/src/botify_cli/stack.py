@@ -29,6 +29,7 @@ from botify_core.local_kafka import KafkaError, LocalKafka
 from botify_core.processes import die_with_parent, free_port, port_open, signals_deferred
 from botify_core.settings import KafkaSettings, PathSettings
 from botify_datasets.synthetic import prepare_demo
+from botify_audio.settings import AudioSettings
 from botify_ingest.settings import IngestSettings
 
 
@@ -51,6 +52,8 @@ def services() -> list[Service]:
     return [
         Service("ingest", [sys.executable, "-m", "botify_ingest.main"], ingest.port,
                 links={"API docs": "/docs", "listens": "/v1/listens", "metrics": "/metrics"}),
+        Service("audio-worker", [sys.executable, "-m", "botify_audio.main"], AudioSettings().port,
+                links={"metrics": "/metrics"}),
     ]
 
 
@@ -198,6 +201,15 @@ def tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
+def access_note(ingest: IngestSettings) -> str:
+    """What a producer needs to send listens, said at start-up so nobody runs an open service unknowingly."""
+    where = f"{ingest.host}:{ingest.port}"
+    if ingest.token is not None:
+        return f"ingest at {where} requires 'Authorization: Bearer <BOTIFY_INGEST_TOKEN>' on /v1/listens"
+    return (f"ingest at {where} accepts listens without a token (set BOTIFY_INGEST_TOKEN to require one; "
+            "docs/operations.md, Access)")
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -219,6 +231,11 @@ def run_stack(demo_rate: float) -> int:
                 stack.say(f"warning: {name} {outcome}")
         world = prepare_demo(paths.var_dir / "demo")
         stack.say(f"demo world in {paths.var_dir / 'demo'}: {len(world.tracks)} tracks, {len(world.users)} listeners")
+        from botify_audio.training_run import ensure_demo_model  # torch: only imported where it is used
+
+        audio_model = ensure_demo_model(AudioSettings())  # first start only: the worker loads it by version
+        if audio_model:
+            stack.say(f"trained audio model {audio_model} on the demo clips ({AudioSettings().model_root})")
         ingest = None
         for service in services():
             stack.start_service(service)
@@ -227,6 +244,7 @@ def run_stack(demo_rate: float) -> int:
         traffic = stack.spawn("demo-traffic", [sys.executable, "-m", "botify_cli.main", "replay", "synthetic",
                                                "--rate", str(demo_rate), "--via", ingest.base_url, "--no-progress"])
         stack.say(f"demo traffic: {demo_rate:g} listens/s through ingest (PID {traffic.process.pid})")
+        stack.say(access_note(IngestSettings()))
         lines = ["", "Botify is up:", f"  {'Kafka':20} {kafka.bootstrap_servers}  (state in {paths.var_dir})"]
         for service in services():
             lines += [f"  {service.name + ' ' + label:20} {service.base_url}{path}"
