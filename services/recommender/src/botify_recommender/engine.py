@@ -69,6 +69,7 @@ class Owned:
     partition: int
     states: dict[str, PartitionState]
     intake: ListenIntake | None = None
+    committed: int = -1     # the offset this worker last committed for it (-1: none yet)
 
 
 @dataclass
@@ -192,7 +193,13 @@ class Engine:
         self._last_flush = started
         now = now_ms()
         emits = self._collect(self.owned.values() if owned is None else owned, now)
-        offsets = self.pending.offsets
+        offsets = dict(self.pending.offsets)
+        if self.consumer is not None:
+            # a transactional input ends with a commit marker the consumer skips: commit its position past it
+            for tp, o in self.owned.items():
+                position = await self.consumer.position(tp)
+                if position > max(o.committed, offsets.get(tp, -1)):
+                    offsets[tp] = position
         if not emits and not offsets:
             return
         await self.producer.begin_transaction()
@@ -218,6 +225,9 @@ class Engine:
                 high = self.consumer.highwater(tp)
                 if high is not None:
                     metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - offset))
+        for tp, offset in offsets.items():
+            if tp in self.owned:
+                self.owned[tp].committed = offset
         self.pending = Pending()
 
     # ---- rebalancing -----------------------------------------------------------------------------------------
