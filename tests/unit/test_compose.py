@@ -8,6 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from botify_audio.settings import AudioSettings
 from botify_cli.main import app
 from botify_core.local_kafka import INFRA_DIR, kafka_version
 from botify_core.settings import REPO_ROOT, KafkaSettings
@@ -45,6 +46,7 @@ def test_each_service_runs_a_real_botify_command(name: str) -> None:
 def test_environment_variables_are_settings_botify_reads() -> None:
     known = {f"BOTIFY_KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
     known |= {f"BOTIFY_INGEST_{f.upper()}" for f in IngestSettings.model_fields}
+    known |= {f"BOTIFY_AUDIO_{f.upper()}" for f in AudioSettings.model_fields}
     known |= {"QDRANT_URL"}  # read by the gateway once it lands
     for name, service in BOTIFY_SERVICES.items():
         for variable in service["environment"]:

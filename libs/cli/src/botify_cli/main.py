@@ -33,6 +33,15 @@ def _lab() -> typer.Typer:
 app.add_typer(_lab(), name="lab")
 
 
+def _audio() -> typer.Typer:
+    from botify_audio.cli import app as audio_app
+
+    return audio_app
+
+
+app.add_typer(_audio(), name="audio")
+
+
 def _broker(port: int | None = None) -> LocalKafka:
     from botify_core.local_kafka import LocalKafka
 

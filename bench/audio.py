@@ -1,0 +1,185 @@
+"""Audio worker throughput in 30-second clips per second on this machine, with decoding alone as the baseline.
+
+    uv run --frozen python -m bench.audio [--clips 200] [--skip-vectors]
+
+1. decode only (the baseline): each clip decoded whole to mono 16 kHz by the same process pool the worker uses
+   (two processes), as fast as they go;
+2. the whole path through the real worker: tracks published to a real broker (started here, stopped by PID), then
+   `AudioWorker` fetches, fingerprints and decodes each clip's segments in the pool, computes the log-mel in torch and
+   runs the CNN in batches, produces `TrackEmbedded` and commits; measured in steady state, from the end of the first
+   batch to the end of the last (start-up and the consumer group's join are not counted);
+3. the vector store: recall@10 against brute force and search latency on 50,000 vectors
+   (`bench.vector_store.measure_vector_store`).
+
+Clips: GTZAN's 30-s clips from BOTIFY_DATA_DIR when present, else synthesised 30-s clips; used several times over
+(distinct track ids) to reach ``--clips``. The CNN is the default architecture, untrained (the cost does not depend
+on the weights). Results: bench/results/audio.json and the README table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import soundfile
+import torch
+
+from bench.machine import describe, update_readme_table
+from botify_audio.decode import decode
+from botify_audio.embedder import CnnEmbedder
+from botify_audio.model import GenreCNN
+from botify_audio.settings import AudioSettings
+from botify_audio.training import TrainConfig, TrainedModel
+from botify_audio.worker import AudioWorker, BatchOutcome, decode_pool
+from botify_core.admin import ensure_topics
+from botify_core.local_kafka import LocalKafka
+from botify_core.producer import EventProducer
+from botify_core.proto.botify.v1.catalog_pb2 import TrackUpserted
+from botify_core.settings import REPO_ROOT, KafkaSettings, PathSettings
+from botify_core.topics import Topic
+
+RESULTS = REPO_ROOT / "bench" / "results" / "audio.json"
+CLIP_SECONDS = 30.0
+RATE = 16_000
+
+
+def source_clips(folder: Path, wanted: int) -> tuple[list[Path], str]:
+    """Up to ``wanted`` distinct 30-s clips: GTZAN's when staged, else synthesised into ``folder``."""
+    gtzan = PathSettings().data_dir / "gtzan-mini-audio"
+    paths = sorted(gtzan.glob("*/*.flac")) or sorted(gtzan.glob("*.flac"))
+    if paths:
+        return paths[:wanted], f"GTZAN 30-s clips ({gtzan})"
+    from botify_datasets.synthetic import make_world, render_audio
+
+    world = make_world(n_artists=5, seed=3)
+    made = []
+    for track in world.tracks[: min(wanted, 20)]:
+        path = folder / f"{track.track_id}.flac"
+        soundfile.write(path, render_audio(track, seconds=CLIP_SECONDS, sample_rate=22_050), 22_050)
+        made.append(path)
+    return made, "synthesised 30-s clips (no GTZAN under BOTIFY_DATA_DIR)"
+
+
+def _decode_whole(path: Path) -> int:
+    return len(decode(path, RATE))
+
+
+def measure_decode(paths: list[Path], workers: int) -> dict[str, float]:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_decode_whole, paths[:workers]))  # start the processes and import before the clock
+        started = time.perf_counter()
+        samples = sum(pool.map(_decode_whole, paths))
+        seconds = time.perf_counter() - started
+    return {"decode_clips_per_s": len(paths) / seconds, "decode_audio_seconds_per_s": samples / RATE / seconds}
+
+
+def cnn_embedder() -> CnnEmbedder:
+    torch.manual_seed(0)
+    config = TrainConfig()
+    network = GenreCNN(10, config.embedding_dim, config.channels)
+    return CnnEmbedder(TrainedModel(network, tuple(f"g{i}" for i in range(10)), config, "cnn-bench-untrained"))
+
+
+async def measure_pipeline(paths: list[Path], kafka: KafkaSettings, var: Path, settings: AudioSettings,
+                           ) -> dict[str, float]:
+    await ensure_topics(kafka)
+    tracks = [TrackUpserted(track_id=f"bench-{i:05d}", title=p.stem, artist_id="bench", audio_uri=p.as_uri(),
+                            duration_ms=int(CLIP_SECONDS * 1000), dataset="bench") for i, p in enumerate(paths)]
+    async with EventProducer(kafka) as producer:
+        await producer.send_many(Topic.TRACKS, [(t.track_id, t) for t in tracks])
+    marks: list[tuple[float, int]] = []
+    done = asyncio.Event()
+
+    def on_batch(outcome: BatchOutcome) -> None:
+        count = len(outcome.embedded) + len(outcome.failed) + len(outcome.unchanged)
+        if outcome.failed:
+            raise RuntimeError(f"benchmark clips failed: {outcome.failed}")
+        marks.append((time.perf_counter(), count))
+        if sum(c for _, c in marks) >= len(tracks):
+            done.set()
+
+    pool = decode_pool(settings.decode_workers)
+    list(pool.map(_decode_whole, paths[: settings.decode_workers]))  # warm the decode processes
+    torch.set_num_threads(settings.torch_threads)
+    worker = AudioWorker(settings, cnn_embedder(), pool=pool, on_batch=on_batch)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait_for(done.wait(), timeout=1800)
+    finally:
+        worker.stop()
+        await task
+        pool.shutdown()
+    (first_at, first_count), (last_at, _) = marks[0], marks[-1]
+    return {"pipeline_clips_per_s": (len(tracks) - first_count) / (last_at - first_at),
+            "pipeline_batches": len(marks)}
+
+
+def table(result: dict[str, Any]) -> str:
+    ratio = result["pipeline_clips_per_s"] / result["decode_clips_per_s"]
+    lines = ["| stage | 30-s clips/s | |", "|---|---:|---|",
+             f"| decode only (baseline: whole clip to mono 16 kHz, {result['decode_workers']} processes) | "
+             f"{result['decode_clips_per_s']:.1f} | |",
+             f"| whole path (fetch, decode segments, log-mel, CNN, produce, commit) | "
+             f"{result['pipeline_clips_per_s']:.1f} | {ratio:.0%} of decode only |"]
+    if result.get("vector_recall_at_10") is not None:
+        lines.append(f"\nVector store (50,000 vectors, 128 dims, cosine): recall@10 "
+                     f"{result['vector_recall_at_10']:.3f}, search p99 {result['vector_search_p99_ms']:.2f} ms.")
+    lines.append(f"\n_{result['clips']} clips ({result['source']}), batches of {result['batch_size']}, "
+                 f"{result['max_segments']} segments of 3 s per clip, load average {result['load_average']:.1f} "
+                 f"at the start on {result['machine']['cores']} cores. "
+                 "Measured by `uv run --frozen python -m bench.audio`._")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=int, default=200, help="30-s clips through each stage")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="decode processes")
+    parser.add_argument("--skip-vectors", action="store_true", help="leave out the vector-store measurement")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        distinct, source = source_clips(Path(tmp), args.clips)
+        paths = [distinct[i % len(distinct)] for i in range(args.clips)]
+        result: dict[str, Any] = {"clips": len(paths), "source": source, "decode_workers": args.workers,
+                                  "batch_size": args.batch_size, "load_average": load}
+        result |= measure_decode(paths, args.workers)
+        print(f"decode only: {result['decode_clips_per_s']:.1f} clips/s", flush=True)
+        broker = LocalKafka(Path(tmp) / "kafka", port=0)
+        broker.start()
+        try:
+            kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, topic_prefix="bench.", partitions=2)
+            settings = AudioSettings(kafka=kafka, paths=PathSettings(var_dir=Path(tmp) / "var"),
+                                     batch_size=args.batch_size, decode_workers=args.workers, torch_threads=1)
+            result["max_segments"] = settings.max_segments
+            result |= asyncio.run(measure_pipeline(paths, kafka, Path(tmp), settings))
+        finally:
+            broker.stop()
+        print(f"whole path: {result['pipeline_clips_per_s']:.1f} clips/s", flush=True)
+    result["pipeline_share_of_decode"] = result["pipeline_clips_per_s"] / result["decode_clips_per_s"]
+    result["vector_recall_at_10"] = result["vector_search_p99_ms"] = None
+    if not args.skip_vectors:
+        from bench.vector_store import measure_vector_store
+
+        result |= measure_vector_store()
+    result["machine"] = describe()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    markdown = table(result)
+    print(markdown)
+    if args.out == RESULTS and update_readme_table(REPO_ROOT / "README.md", "bench:audio", markdown):
+        print("README table updated")
+
+
+if __name__ == "__main__":
+    main()
