@@ -24,12 +24,12 @@ from pathlib import Path
 
 import httpx
 
+from botify_audio.settings import AudioSettings
 from botify_core.admin import ensure_topics
 from botify_core.local_kafka import KafkaError, LocalKafka
 from botify_core.processes import die_with_parent, free_port, port_open, signals_deferred
 from botify_core.settings import KafkaSettings, PathSettings
 from botify_datasets.synthetic import prepare_demo
-from botify_audio.settings import AudioSettings
 from botify_ingest.settings import IngestSettings
 
 
