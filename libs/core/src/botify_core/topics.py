@@ -41,6 +41,7 @@ class Topic(StrEnum):
     DEAD_LETTERS = "dead-letters"
     TREND_DELTAS = "trend-deltas"
     TRANSITION_DELTAS = "transition-deltas"
+    ITEM_UPDATES = "item-updates"
     RECOMMENDER_STATE = "recommender-state"
 
 
@@ -74,6 +75,9 @@ _SPECS = (
               internal=True),
     TopicSpec(Topic.TRANSITION_DELTAS, "track_id", stream_pb2.TransitionDelta, False,
               "internal: per-partition successor weights on their way to the partition owning the track",
+              internal=True),
+    TopicSpec(Topic.ITEM_UPDATES, "track_id", models_pb2.ItemFactorsDelta, False,
+              "internal: summed streaming-MF item updates on their way to the partition that owns the item",
               internal=True),
     TopicSpec(Topic.RECOMMENDER_STATE, "source/partition/stage/key", stream_pb2.StateEntry, True,
               "internal: the stream processor's state changelog, written with the offsets it reflects",

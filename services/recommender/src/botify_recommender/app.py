@@ -31,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from botify_recommender.catalog import Catalog
 from botify_recommender.catalog_feed import CatalogFeed
 from botify_recommender.engine import Engine
+from botify_recommender.model_stages import OnlineModels
 from botify_recommender.settings import RecommenderSettings
 from botify_recommender.stages import Stage
 from botify_recommender.transitions import TransitionsStage
@@ -43,11 +44,14 @@ log = logging.getLogger(__name__)
 
 def stages() -> list[Stage]:
     """Every stage of the processor, in the order they fold a partition's batch."""
+    models = OnlineModels()  # the user step and the item owner share the process's item read model
     return [
         TrendsStage(),
+        models.users,           # before user-state: it offers the user factors
         UserStateStage(),
         TrendTotalsStage(),
         TransitionsStage(),
+        models.items,
     ]
 
 

@@ -57,6 +57,16 @@ class RecommenderSettings(ServiceSettings):
     transitions_top_k: int = Field(default=20, ge=1)
     transitions_half_life_ms: int = Field(default=30 * 24 * 3600 * 1000, ge=1)
 
+    mf_factors: int = Field(default=16, ge=1, description="latent factors of the streaming MF (plus a bias slot)")
+    mf_learning_rate: float = Field(default=0.05, gt=0)
+    mf_l2: float = Field(default=0.01, ge=0)
+    mf_negatives: int = Field(default=4, ge=1, description="items sampled per listen for its ranking step")
+    mf_max_delta_norm: float | None = Field(default=1.0, gt=0,
+                                            description="an item moves at most this far per flush of its owner "
+                                                        "(hot items); unset: no bound")
+    river_factors: int = Field(default=10, ge=1, description="latent factors of River's BiasedMF baseline")
+    river_learning_rate: float = Field(default=0.05, gt=0)
+
     @field_validator("windows")
     @classmethod
     def _parse(cls, value: str) -> str:
