@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from botify_audio.settings import AudioSettings
 from botify_cli.main import app
 from botify_core.local_kafka import INFRA_DIR, kafka_version
-from botify_core.settings import REPO_ROOT, KafkaSettings
+from botify_core.settings import REPO_ROOT, KafkaSettings, VectorSettings
 from botify_ingest.settings import IngestSettings
 
 COMPOSE: dict[str, Any] = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
@@ -47,7 +47,7 @@ def test_environment_variables_are_settings_botify_reads() -> None:
     known = {f"BOTIFY_KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
     known |= {f"BOTIFY_INGEST_{f.upper()}" for f in IngestSettings.model_fields}
     known |= {f"BOTIFY_AUDIO_{f.upper()}" for f in AudioSettings.model_fields}
-    known |= {"QDRANT_URL"}  # read by the gateway once it lands
+    known |= {"QDRANT_URL", "QDRANT_API_KEY"} | {f"BOTIFY_VECTORS_{f.upper()}" for f in VectorSettings.model_fields}
     for name, service in BOTIFY_SERVICES.items():
         for variable in service["environment"]:
             assert variable in known, f"{name}: {variable} is not a Botify setting"
