@@ -16,8 +16,8 @@ pytestmark = pytest.mark.kafka
 
 
 async def test_health_readiness_and_metrics(topics: KafkaSettings, tmp_path: Path) -> None:
-    settings = AudioSettings(kafka=topics, paths=PathSettings(var_dir=tmp_path), decode_workers=1,
-                             group_id="audio-app-test")
+    settings = AudioSettings(kafka=topics, paths=PathSettings(var_dir=tmp_path, data_dir=tmp_path / "no-data"),
+                             decode_workers=1, group_id="audio-app-test")
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport,
@@ -27,7 +27,7 @@ async def test_health_readiness_and_metrics(topics: KafkaSettings, tmp_path: Pat
             while (ready := await client.get("/readyz")).status_code != 200:
                 assert ready.json()["status"] == "unavailable" and ready.json()["problem"]
                 await asyncio.sleep(0.2)  # the worker starts in the background; poll its own readiness endpoint
-        # no checkpoint under var/models/audio: the untrained fallback, and it says so
+        # no checkpoint under var/models/audio and no GTZAN table: the untrained fallback, and it says so
         assert ready.json()["model_version"] == "logmel-stats-v1-untrained"
         metrics = (await client.get("/metrics")).text
         assert 'botify_audio_model_info{version="logmel-stats-v1-untrained"} 1.0' in metrics

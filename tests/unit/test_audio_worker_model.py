@@ -103,3 +103,16 @@ def test_stratified_split_holds_out_each_genre() -> None:
     assert sorted(train_idx + held) == list(range(17))
     assert [labels[i] for i in held].count("a") == 2 and [labels[i] for i in held].count("c") == 1
     assert stratified_split(labels, 0.2, seed=0) == (train_idx, held)
+
+
+@pytest.mark.data
+def test_without_a_checkpoint_but_with_gtzan_features_the_handcrafted_embedder_is_used(data_dir: Path,
+                                                                                      tmp_path: Path) -> None:
+    embedder = load_embedder(tmp_path / "no-models", "latest", 128, data_dir)
+    assert embedder.version.startswith("handcrafted-") and len(embedder.genres) == 10
+    rng = np.random.default_rng(0)
+    t = np.arange(embedder.sample_rate * 3) / embedder.sample_rate
+    segments = [np.stack([(0.3 * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(len(t))).astype(np.float32)])]
+    vectors, probabilities = embedder.embed_batch(segments)
+    assert vectors.shape == (1, 128) and abs(float(np.linalg.norm(vectors[0])) - 1) < 1e-5
+    assert probabilities.shape == (1, 10) and abs(float(probabilities.sum()) - 1) < 1e-5

@@ -32,7 +32,7 @@ def create_app(settings: AudioSettings | None = None, on_failure: Callable[[], N
 
         torch.set_num_threads(settings.torch_threads)
         embedder = await asyncio.to_thread(load_embedder, settings.model_root, settings.model_version,
-                                           settings.embedding_dim)
+                                           settings.embedding_dim, settings.paths.data_dir)
         worker = AudioWorker(settings, embedder)
         state["worker"], state["problem"] = worker, None
         try:

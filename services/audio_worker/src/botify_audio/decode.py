@@ -28,7 +28,8 @@ import soxr
 
 from botify_audio.failures import AudioError, Failure
 
-__all__ = ["AudioError", "AudioInfo", "Failure", "decode", "decode_segments", "probe", "segment_starts"]
+__all__ = ["AudioError", "AudioInfo", "Failure", "cut_segments", "decode", "decode_segments", "fit_length", "probe",
+           "segment_starts"]
 
 Source = Path | str | bytes
 
@@ -159,7 +160,7 @@ def decode_segments(source: Source, sample_rate: int, segment_seconds: float, ma
             if len(starts) * source_length >= info.frames:  # the segments cover it: one sequential read
                 data = _read(handle, info.frames)
                 _check_complete(len(data), info.frames, info.sample_rate)
-                return _cut(_mono_at(data, info.sample_rate, sample_rate), length, max_segments)
+                return cut_segments(_mono_at(data, info.sample_rate, sample_rate), length, max_segments)
             pieces = []
             for start in starts:
                 try:
@@ -169,23 +170,25 @@ def decode_segments(source: Source, sample_rate: int, segment_seconds: float, ma
                                                          f"{exc}") from exc
                 data = _read(handle, source_length)
                 _check_complete(len(data), source_length, info.sample_rate)
-                pieces.append(_fit(_mono_at(data, info.sample_rate, sample_rate), length))
+                pieces.append(fit_length(_mono_at(data, info.sample_rate, sample_rate), length))
             return np.stack(pieces)
     except AudioError as error:
         if error.reason is not Failure.UNREADABLE:
             raise
         whole = _decode_with_audioread(source, sample_rate, error, min_seconds, max_seconds)
-        return _cut(whole, length, max_segments)
+        return cut_segments(whole, length, max_segments)
 
 
-def _fit(wave: np.ndarray, length: int) -> np.ndarray:
+def fit_length(wave: np.ndarray, length: int) -> np.ndarray:
+    """``wave`` cut or zero-padded to ``length`` samples."""
     if len(wave) >= length:
         return wave[:length]
     return np.pad(wave, (0, length - len(wave)))
 
 
-def _cut(wave: np.ndarray, length: int, max_segments: int) -> np.ndarray:
-    return np.stack([_fit(wave[s:s + length], length) for s in segment_starts(len(wave), length, max_segments)])
+def cut_segments(wave: np.ndarray, length: int, max_segments: int) -> np.ndarray:
+    """The segments of a decoded wave, as :func:`decode_segments` reads them from a file: (k, length)."""
+    return np.stack([fit_length(wave[s:s + length], length) for s in segment_starts(len(wave), length, max_segments)])
 
 
 def _decode_with_audioread(source: Source, sample_rate: int, first: AudioError, min_seconds: float,

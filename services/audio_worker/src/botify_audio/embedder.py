@@ -106,15 +106,34 @@ class LogMelStatsEmbedder:
         return vectors.numpy(), np.zeros((len(tracks), 0), np.float32)
 
 
-def load_embedder(models_dir: Path, version: str, embedding_dim: int) -> Embedder:
-    """The CNN saved as ``models_dir/<version>`` (``latest``: the newest), else the untrained fallback, logged."""
+def load_embedder(models_dir: Path, version: str, embedding_dim: int, data_dir: Path | None = None) -> Embedder:
+    """The CNN saved as ``models_dir/<version>`` (``latest``: the newest); with no checkpoint at all, the
+    handcrafted-feature embedder trained on GTZAN's feature table when ``data_dir`` has it, else the untrained
+    log-mel statistics. Which one, and why, is logged."""
     try:
         model = TrainedModel.load(models_dir, version)
     except FileNotFoundError as exc:
         if version != "latest":
             raise
-        log.warning("%s; embedding with the untrained fallback %s (no genre probabilities) until a model is "
-                    "trained", exc, LogMelStatsEmbedder.version)
-        return LogMelStatsEmbedder(embedding_dim)
+        fallback = handcrafted_embedder(data_dir, embedding_dim) if data_dir is not None else None
+        if fallback is None:
+            fallback = LogMelStatsEmbedder(embedding_dim)
+        log.warning("%s; embedding with the fallback %s until a CNN is trained", exc, fallback.version)
+        return fallback
     log.info("embedding with CNN %s (%d genres, %d dims)", model.version, len(model.genres), model.embedding_dim)
     return CnnEmbedder(model)
+
+
+def handcrafted_embedder(data_dir: Path, embedding_dim: int) -> Embedder | None:
+    """The classical classifier trained on ``gtzan-features`` (without the slow HPSS columns) as an embedder, or None
+    when the table is not there."""
+    from botify_audio.classical import HandcraftedEmbedder, train_on_gtzan_csv
+    from botify_datasets.errors import DatasetError
+    from botify_datasets.gtzan import load_gtzan_features
+
+    try:
+        table = load_gtzan_features(data_dir)
+    except (DatasetError, OSError) as exc:
+        log.info("no GTZAN feature table for the handcrafted fallback: %s", exc)
+        return None
+    return HandcraftedEmbedder(train_on_gtzan_csv(table, hpss=False), embedding_dim)

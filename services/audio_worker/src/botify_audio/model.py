@@ -28,7 +28,7 @@ class GenreCNN(nn.Module):
     head reads the same features before normalisation, so the embedding is shaped by genre during training.
     """
 
-    def __init__(self, n_genres: int, embedding_dim: int = 128, channels: tuple[int, ...] = (16, 32, 64, 128),
+    def __init__(self, n_genres: int, embedding_dim: int = 128, channels: tuple[int, ...] = (12, 24, 48, 96),
                  dropout: float = 0.3) -> None:
         super().__init__()
         self.n_genres = n_genres

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F  # noqa: N812
 
-from botify_audio.decode import decode, segment_starts
+from botify_audio.decode import cut_segments, decode, fit_length
 from botify_audio.model import GenreCNN
 from botify_audio.settings import DEFAULT_SAMPLE_RATE
 from botify_audio.spectrogram import LogMel, MelConfig
@@ -51,7 +51,7 @@ class TrainConfig:
     segment_seconds: float = 3.0
     max_segments: int = 6           # segments pooled per clip at inference
     n_mels: int = 64
-    channels: tuple[int, ...] = (16, 32, 64, 128)
+    channels: tuple[int, ...] = (12, 24, 48, 96)
     augment: bool = True
     threads: int = 2                # torch threads while training
     version: str | None = None      # default: cnn-<UTC time>-s<seed>
@@ -97,9 +97,7 @@ class TrainedModel:
 
     def segments(self, wave: np.ndarray) -> np.ndarray:
         """The evenly spread segments of one wave the model looks at: (k, segment_samples)."""
-        length = self.config.segment_samples
-        starts = segment_starts(len(wave), length, self.config.max_segments)
-        return np.stack([_fit(wave[s:s + length], length) for s in starts])
+        return cut_segments(wave, self.config.segment_samples, self.config.max_segments)
 
     def embed_segments(self, tracks: Sequence[np.ndarray], chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
         """Pooled (embeddings (n, D), genre probabilities (n, G)) of tracks given as segment stacks (k_i, samples).
@@ -169,10 +167,6 @@ def available_versions(root: Path) -> list[str]:
     return sorted(p.name for p in root.glob("*") if (p / CHECKPOINT).is_file()) if root.is_dir() else []
 
 
-def _fit(wave: np.ndarray, length: int) -> np.ndarray:
-    return wave[:length] if len(wave) >= length else np.pad(wave, (0, length - len(wave)))
-
-
 def stratified_split(labels: Sequence[str], fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """Indices (train, validation): ``fraction`` of each label's items (at least one when it has two) held out.
 
@@ -203,7 +197,7 @@ def _random_batch(waves: Sequence[np.ndarray], targets: np.ndarray, config: Trai
     pieces = np.empty((len(waves), length), np.float32)
     for row, wave in enumerate(waves):
         start = int(rng.integers(0, max(1, len(wave) - length + 1)))
-        pieces[row] = _fit(wave[start:start + length], length)
+        pieces[row] = fit_length(wave[start:start + length], length)
     if config.augment:
         pieces *= (10 ** (rng.uniform(-6, 6, (len(waves), 1)) / 20)).astype(np.float32)   # gain ±6 dB
         loudness = np.sqrt((pieces ** 2).mean(axis=1, keepdims=True)) + 1e-8
