@@ -1,0 +1,124 @@
+"""The gateway's copy of the catalog: metadata from ``tracks``, genre probabilities and audio embeddings from
+``track-embeddings``, and the integer ids of the original Botify API.
+
+>>> catalog = Catalog("syn-t{:05d}")
+>>> catalog.on_track("syn-t00301", codec_for(TrackUpserted).encode(TrackUpserted(
+...     track_id="syn-t00301", title="Blue", artist_id="syn-a003", genres=["jazz"], duration_ms=200_000)))
+>>> catalog.get("syn-t00301").genres, catalog.by_int(301).track_id, catalog.int_id("syn-t00301")
+(('jazz',), 'syn-t00301', 301)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from botify_core.codecs import codec_for
+from botify_core.proto.botify.v1.catalog_pb2 import TrackEmbedded, TrackUpserted
+
+
+@dataclass(frozen=True, slots=True)
+class TrackInfo:
+    track_id: str
+    title: str = ""
+    artist_id: str = ""
+    artist_name: str = ""
+    genres: tuple[str, ...] = ()
+    duration_ms: int = 0
+    dataset: str = ""
+    genre_probabilities: dict[str, float] = field(default_factory=dict)
+    embedding: npt.NDArray[np.float32] | None = None
+    embedding_version: str = ""
+
+    @property
+    def main_genre(self) -> str:
+        """The track's own first genre, else its likeliest predicted genre, else ``""``."""
+        if self.genres:
+            return self.genres[0]
+        if self.genre_probabilities:
+            return max(self.genre_probabilities.items(), key=lambda item: (item[1], item[0]))[0]
+        return ""
+
+    @property
+    def all_genres(self) -> set[str]:
+        """Declared genres and those predicted with probability of at least 0.2."""
+        return set(self.genres) | {g for g, p in self.genre_probabilities.items() if p >= 0.2}
+
+
+class Catalog:
+    """Tracks by id, with a two-way map to the integer ids of the original Botify API (``int_format``, e.g.
+    ``syn-t{:05d}``: track 301 is ``syn-t00301``; a track whose id does not fit the format has no integer id)."""
+
+    def __init__(self, int_format: str) -> None:
+        self._tracks: dict[str, TrackInfo] = {}
+        self._int_format = int_format
+        prefix, _, rest = int_format.partition("{")
+        suffix = rest.partition("}")[2]
+        self._int_pattern = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix) + r"\Z")
+        self._by_int: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._tracks)
+
+    def __iter__(self) -> Iterator[TrackInfo]:
+        return iter(self._tracks.values())
+
+    def get(self, track_id: str) -> TrackInfo | None:
+        return self._tracks.get(track_id)
+
+    def int_id(self, track_id: str) -> int | None:
+        match = self._int_pattern.match(track_id)
+        return int(match.group(1)) if match else None
+
+    def by_int(self, number: int) -> TrackInfo | None:
+        track_id = self._by_int.get(number)
+        if track_id is None:
+            track_id = self._int_format.format(number)
+        return self._tracks.get(track_id)
+
+    def has_int_id(self, track_id: str) -> bool:
+        return self.int_id(track_id) is not None
+
+    def on_track(self, key: str, value: bytes | None) -> None:
+        """Handler of ``tracks``: upsert the metadata (keeping what ``track-embeddings`` said), or forget on a
+        tombstone."""
+        if value is None:
+            self._forget(key)
+            return
+        track = codec_for(TrackUpserted).decode(value)
+        track_id = key or track.track_id
+        old = self._tracks.get(track_id) or TrackInfo(track_id)
+        self._put(replace(old, title=track.title, artist_id=track.artist_id, artist_name=track.artist_name,
+                          genres=tuple(track.genres), duration_ms=int(track.duration_ms), dataset=track.dataset))
+
+    def on_embedding(self, key: str, value: bytes | None) -> None:
+        """Handler of ``track-embeddings``: the unit-length embedding (seeds of audio similarity) and genre
+        probabilities."""
+        if value is None:
+            old = self._tracks.get(key)
+            if old is not None:
+                self._put(replace(old, embedding=None, genre_probabilities={}, embedding_version=""))
+            return
+        embedded = codec_for(TrackEmbedded).decode(value)
+        track_id = key or embedded.track_id
+        vector = np.asarray(embedded.embedding, dtype=np.float32)
+        old = self._tracks.get(track_id) or TrackInfo(track_id)
+        self._put(replace(old, embedding=vector if vector.size and np.isfinite(vector).all() else None,
+                          genre_probabilities=dict(embedded.genre_probabilities),
+                          embedding_version=embedded.model_version))
+
+    def _put(self, info: TrackInfo) -> None:
+        self._tracks[info.track_id] = info
+        number = self.int_id(info.track_id)
+        if number is not None:
+            self._by_int[number] = info.track_id
+
+    def _forget(self, track_id: str) -> None:
+        self._tracks.pop(track_id, None)
+        number = self.int_id(track_id)
+        if number is not None:
+            self._by_int.pop(number, None)

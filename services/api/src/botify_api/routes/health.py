@@ -1,0 +1,40 @@
+"""``/healthz`` (alive), ``/readyz`` (the read model caught up once; per-topic lag) and ``/metrics``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from botify_api.deps import GatewayDep
+from botify_api.schemas import Readiness, TopicLagOut
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "the read model has not caught up with the topics "
+                                                                "yet"}})
+async def readyz(gateway: GatewayDep) -> JSONResponse:
+    """Ready once the read model has read every topic up to where it ended at start; says per topic how many
+    records it is behind, and how long the rebuild took."""
+    model = gateway.read_model
+    ready = model.ready.is_set()
+    body = Readiness(status="ready" if ready else "catching up", rebuild_s=model.rebuild_s, records=model.records,
+                     topics={name: TopicLagOut(behind=lag.behind, caught_up=lag.caught_up)
+                             for name, lag in model.lag().items()},
+                     vector_store=gateway.store_problem() or "ok")
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=Response)
+async def prometheus_metrics(gateway: GatewayDep) -> Response:
+    """Prometheus metrics: request latency by route, source latency, degraded answers, read-model lag."""
+    gateway.update_gauges()
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,59 @@
+"""Settings of the gateway (``BOTIFY_API_*``; Kafka through ``BOTIFY_KAFKA_*``, the vector store through
+``BOTIFY_VECTORS_*`` / ``QDRANT_URL``).
+
+>>> ApiSettings(weights={"cf": 2.0}).weight("cf"), ApiSettings().weight("nobody-registered-this")
+(2.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from botify_core.settings import ServiceSettings, VectorSettings
+
+#: the experiments file that ships with the gateway
+DEFAULT_EXPERIMENTS = Path(__file__).resolve().parent / "experiments.toml"
+
+
+class ApiSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="BOTIFY_API_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    vectors: VectorSettings = Field(default_factory=VectorSettings)
+
+    default_k: int = Field(default=10, ge=1, le=100, description="items per answer when k is not given")
+    max_k: int = Field(default=100, ge=1, le=1000, description="larger k get 422")
+    max_exclude: int = Field(default=500, ge=0, description="most ids in `exclude`")
+    weights: dict[str, float] = Field(
+        default={"cf": 1.0, "audio": 0.8, "transitions": 1.0, "trending": 0.6, "popular": 0.2},
+        description="weight of each candidate source in rank fusion (JSON); a source not listed weighs 1")
+    rrf_k: float = Field(default=60.0, gt=0, description="reciprocal rank fusion constant: 1/(rrf_k + rank)")
+    candidates_per_source: int = Field(default=100, ge=1, le=2000, description="candidates asked of each source")
+    drop_heard: bool = Field(default=True, description="leave out tracks the user already heard")
+    max_per_artist: int = Field(default=2, ge=1, description="most items of one artist in an answer")
+    genre_penalty: float = Field(default=0.15, ge=0.0, lt=1.0,
+                                 description="diversity: an item's score shrinks by this share for each item of its "
+                                             "main genre already chosen (MMR-like)")
+    skip_fraction: float = Field(default=0.3, gt=0.0, lt=1.0,
+                                 description="a listen below this fraction of the track is a skip")
+    audio_seeds: int = Field(default=3, ge=1, le=20, description="recent tracks that seed audio similarity")
+    trending_window: str = Field(default="1h", description="the genre-trends window the trending source reads")
+    stale_after_s: float = Field(default=600.0, gt=0,
+                                 description="a user state older than this marks the answer degraded as stale "
+                                             "(event time of the user's state against the newest event seen)")
+    experiments_path: Path = Field(default=DEFAULT_EXPERIMENTS, description="experiments and their arms (TOML)")
+    int_track_format: str = Field(default="syn-t{:05d}",
+                                  description="how an integer track id of the original Botify API maps to ours")
+    int_user_format: str = Field(default="syn-u{:04d}",
+                                 description="how an integer user id of the original Botify API maps to ours")
+    served_queue: int = Field(default=10_000, ge=1,
+                              description="recs-served and listens waiting to be produced; beyond it they are "
+                                          "dropped and counted, never blocking an answer")
+    poll_ms: int = Field(default=100, ge=1, le=5000, description="read model: longest wait for new records")
+
+    def weight(self, source: str) -> float:
+        return self.weights.get(source, 1.0)
