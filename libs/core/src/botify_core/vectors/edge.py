@@ -102,6 +102,11 @@ class EdgeVectorStore:
         _, shard = self._shard(collection)
         return int(shard.count(qe.CountRequest(exact=True)))
 
+    def indexed(self, collection: str) -> int:
+        """How many of the collection's vectors are in an HNSW index (the rest are searched exhaustively)."""
+        _, shard = self._shard(collection)
+        return int(shard.info().indexed_vectors_count)
+
     def optimize(self) -> None:
         for shard in self._shards.values():
             shard.optimize()
