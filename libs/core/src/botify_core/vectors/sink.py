@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
@@ -48,7 +48,7 @@ class VectorSink:
     def stats(self) -> IndexStats:
         return self.indexer.stats
 
-    def apply(self, records: list[KafkaRecord]) -> list[tuple[str, DeadLetter]]:
+    def apply(self, records: Sequence[KafkaRecord]) -> list[tuple[str, DeadLetter]]:
         """Apply one batch and build due indexes (blocking; :meth:`run` calls it on a worker thread); return the
         dead letters (key, message) of the records that could not be used."""
         dead = self.indexer.apply(records)
