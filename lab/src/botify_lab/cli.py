@@ -110,6 +110,20 @@ def clusters(out: Out = DOCS_DIR, fast: Fast = False) -> None:
     typer.echo(f"clusters: {time.perf_counter() - started:.0f} s -> {path}")
 
 
+@app.command()
+def prequential(out: Out = DOCS_DIR, fast: Fast = False) -> None:
+    """Replay 30Music and HetRec test-then-train through the streaming models, beside batch ALS refitted at
+    checkpoints; check online user clustering against the offline clusters (same as `report --only prequential`)."""
+    from botify_lab.context import LabContext
+    from botify_lab.prequential import run
+    from botify_lab.report import write_section
+
+    ctx = LabContext(out_dir=out, fast=fast)
+    started = time.perf_counter()
+    path = write_section(ctx, run(ctx), f"botify lab prequential{' --fast' if fast else ''}")
+    typer.echo(f"prequential: {time.perf_counter() - started:.0f} s -> {path}")
+
+
 @app.command("eval")
 def eval_recommenders(
         out: Out = DOCS_DIR, fast: Fast = False,

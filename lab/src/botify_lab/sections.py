@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from botify_lab import clusters, eda
+from botify_lab import clusters, eda, prequential
 from botify_lab.recsys import section as recommenders
 from botify_lab.report import SectionRunner
 
@@ -10,4 +10,5 @@ SECTIONS: dict[str, SectionRunner] = {
     "eda": eda.run,
     "clusters": clusters.run,
     "recommenders": recommenders.run,
+    "prequential": prequential.run,
 }

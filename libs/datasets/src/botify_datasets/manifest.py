@@ -58,6 +58,22 @@ LASTFM_1K = DatasetSpec(
     {"lastfm-dataset-1K.tar.gz": "http://mtg.upf.edu/static/datasets/last.fm/lastfm-dataset-1K.tar.gz"},
 )
 
+_THIRTY_MUSIC_BASE = (f"{_GH}/x775/skips-recommender/6ef3ee448895e5b05111deb9a01c455a12e299cc/solutions/ThirtyMusic/"
+                      "data")
+_THIRTY_MUSIC_FILES = (
+    ("30music-200ks_test.0.txt", 920789, "96391d05f6649e75abb369811e6faf540c47c71e18782505e6ca274eb78dc46a"),
+    ("30music-200ks_test.1.txt", 815357, "661e834fce99f415e95a9624bc69707d40d68ad2eddd3abec4f1434207a57c37"),
+    ("30music-200ks_test.2.txt", 823235, "113a942f101186ac7e9a6f58f987814d58de911e33859cd16877d232c4a650c2"),
+    ("30music-200ks_test.3.txt", 883738, "cb84d849c144660abe1e86fae3f9c790160ad023de78338cdbcceeed756c715e"),
+    ("30music-200ks_test.4.txt", 1272773, "30453caca01c461f5471f4ec456c95abf6b85deb86134519b1bafe5e10fc0052"),
+)
+THIRTY_MUSIC = DatasetSpec(
+    "30music", "30music-sessions", "30Music sessions: five 5-day windows of real per-play listening (2014)",
+    "research, non-commercial (Last.fm API terms)",
+    tuple(FileSpec(*row) for row in _THIRTY_MUSIC_FILES),
+    {name: f"{_THIRTY_MUSIC_BASE}/{name}" for name, _, _ in _THIRTY_MUSIC_FILES},
+)
+
 _JAMENDO_BASE = f"{_GH}/MTG/mtg-jamendo-dataset/1b4fa8c32e076c73b5175c1703ae805b4109309d/data/splits/split-0"
 JAMENDO = DatasetSpec(
     "jamendo", "mtg-jamendo-genre", "MTG-Jamendo genre subset (55,094 tracks with genres and durations)",
@@ -128,4 +144,4 @@ LIBROSA_EXAMPLES = DatasetSpec(
 )
 
 DATASETS: dict[str, DatasetSpec] = {d.key: d for d in (HETREC, LASTFM_1K, JAMENDO, GTZAN_FEATURES, GTZAN_AUDIO,
-                                                      LIBROSA_EXAMPLES)}
+                                                      LIBROSA_EXAMPLES, THIRTY_MUSIC)}
