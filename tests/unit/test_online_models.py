@@ -225,3 +225,18 @@ def test_river_baseline_error_falls_on_a_low_rank_stream() -> None:
     assert last < 0.6 * first, (first, last)
     assert baseline.events == len(stream)
     assert baseline.mean_absolute_error == pytest.approx(np.mean(errors))
+
+
+def test_the_item_read_model_grows_and_keeps_every_vector() -> None:
+    items = ItemFactors(CONFIG)
+    for i in range(300):  # past the initial capacity, by get, rows and put
+        if i % 3 == 0:
+            items.get(f"n{i}")
+        elif i % 3 == 1:
+            items.rows([f"n{i}", "n0"])
+        else:
+            items.put(f"n{i}", np.full(CONFIG.dim, float(i)))
+    assert len(items) == 300
+    np.testing.assert_array_equal(items.get("n0"), initial_item_vector("n0", CONFIG))
+    np.testing.assert_array_equal(items.get("n299"), np.full(CONFIG.dim, 299.0))
+    np.testing.assert_array_equal(items.rows(["n4"])[0], initial_item_vector("n4", CONFIG))

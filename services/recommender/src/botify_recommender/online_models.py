@@ -115,18 +115,21 @@ class ItemFactors:
 
     def get(self, track_id: str) -> FloatArray:
         """The item's vector (a copy)."""
-        vector: FloatArray = self._vectors[self._row(track_id)].copy()
+        row = self._row(track_id)  # first: it may grow (replace) the matrix
+        vector: FloatArray = self._vectors[row].copy()
         return vector
 
     def rows(self, track_ids: Sequence[str]) -> FloatArray:
         """The vectors of ``track_ids``, one row each (a copy)."""
-        matrix: FloatArray = self._vectors[[self._row(t) for t in track_ids]]
+        rows = [self._row(t) for t in track_ids]
+        matrix: FloatArray = self._vectors[rows]
         return matrix
 
     def put(self, track_id: str, vector: FloatArray) -> None:
         if vector.shape != (self.config.dim,):
             raise ValueError(f"an item vector has {self.config.dim} values (factors and bias), got {vector.shape}")
-        self._vectors[self._row(track_id)] = vector
+        row = self._row(track_id)
+        self._vectors[row] = vector
 
     def sample(self, rng: np.random.Generator, n: int, avoid: str) -> list[str]:
         """``n`` items drawn uniformly from those known, redrawing ``avoid`` a few times (a leftover is dropped)."""
