@@ -25,3 +25,11 @@ UV=$(command -v uv || echo "$USER_UV")
 # the machine's own Python: interpreters downloaded from elsewhere are not an option here
 "$UV" sync --frozen --python 3.11 --python-preference only-system --quiet
 .venv/bin/python -c "from botify_core.local_kafka import ensure_jars; ensure_jars()"
+
+# the dashboard's browser test (tests/integration/test_dashboard.py) needs headless Chromium; on CI it must run
+if [ "${CI:-}" = "true" ] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "botify: installing Debian's chromium for the dashboard's browser test (CI=true)" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi

@@ -5,12 +5,19 @@
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_GENRES = 12;          // bars per chart
 const TRACK_CARDS = 8;          // genres with a top-tracks card
-const PALETTE = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0a7d8c", "#bc4c00",
-                 "#57606a", "#4d2d91", "#2da44e", "#cf222e", "#0969da", "#953800", "#116329", "#6e40c9"];
+// one colour per genre of Botify's vocabulary (botify_datasets.genres), the same in every chart; others by hash
+const GENRE_COLORS = {
+  rock: "#d1242f", alternative: "#8250df", pop: "#bf3989", electronic: "#0969da", dance: "#0a7d8c",
+  hiphop: "#1a7f37", rnb: "#9a6700", jazz: "#bc4c00", blues: "#1b4f9c", classical: "#6e5494", metal: "#24292f",
+  punk: "#cf222e", folk: "#7d8c2b", country: "#b08800", reggae: "#2da44e", ambient: "#57a6c7",
+  soundtrack: "#953800", experimental: "#a475f9", world: "#116329", unknown: "#8c959f",
+};
+const PALETTE = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0a7d8c", "#bc4c00"];
 
 const state = { window: null, source: null, latest: null };
 
 function colorOf(genre) {
+  if (GENRE_COLORS[genre]) return GENRE_COLORS[genre];
   let hash = 0;
   for (const ch of genre) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
   return PALETTE[hash % PALETTE.length];
@@ -36,7 +43,7 @@ function formatTime(ms) {
 function drawBars(svg, genres, metric) {
   const rows = [...genres].sort((a, b) => b[metric] - a[metric] || a.genre.localeCompare(b.genre))
     .filter((g) => g[metric] > 0).slice(0, MAX_GENRES);
-  const width = 560, rowH = 24, labelW = 110, valueW = 70;
+  const width = 560, rowH = 24, labelW = 110, valueW = 96;
   const height = Math.max(rows.length, 1) * rowH + 8;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.replaceChildren();
@@ -76,8 +83,10 @@ function drawTopTracks(container, genres) {
     for (const t of g.top_tracks) {
       const item = el("li", { class: "track", "data-track": t.track_id });
       const name = t.title ? `${t.title}${t.artist ? " — " + t.artist : ""}` : t.track_id;
-      item.append(el("span", { class: "name" }, name), " ",
-                   el("span", { class: "plays" }, `${formatNumber(t.plays, "plays")} plays`));
+      const row = el("span", { class: "row" });
+      row.append(el("span", { class: "name", title: name }, name),
+                 el("span", { class: "plays" }, `${formatNumber(t.plays, "plays")} plays`));
+      item.append(row);
       list.append(item);
     }
     card.append(head, list);
