@@ -37,13 +37,9 @@ from botify_core.proto.botify.v1.trends_pb2 import TrackPlays, TrendSnapshot
 from botify_core.settings import KafkaSettings, PathSettings, VectorSettings
 from botify_core.topics import Topic
 from tests.kafka_helpers import consume
+from tests.unit.test_sources_contract import GENRES, audio, factors, tid
 
 pytestmark = pytest.mark.kafka
-
-GENRES = {1: "rock", 2: "jazz", 3: "pop", 4: "rock"}  # artist number -> genre
-GENRE_AXIS = {"rock": 0, "jazz": 1, "pop": 2}
-VECTORS = VectorSettings(qdrant_url=None, audio_dim=8, cf_dim=4, sink_batch_size=100)
-
 
 EXPERIMENTS = """
 [[experiment]]
@@ -54,54 +50,38 @@ active = true
 name = "quiet-audio"
 weights = { audio = 0.5 }
 """
-
-
-def track_id(artist: int, n: int) -> str:
-    return f"syn-t{artist:03d}{n:02d}"
-
-
-def audio_vector(artist: int, n: int) -> list[float]:
-    """Tracks of one genre point the same way, those of one artist closer, a little apart."""
-    vector = [0.0] * 8
-    vector[GENRE_AXIS[GENRES[artist]]] = 1.0
-    vector[2 + artist] = 0.5
-    vector[7] = 0.05 * n
-    return vector
-
-
-def cf_vector(artist: int) -> list[float]:
-    return [1.0 if j == artist - 1 else 0.0 for j in range(4)]
+VECTORS = VectorSettings(qdrant_url=None, audio_dim=8, cf_dim=4, sink_batch_size=100)
 
 
 async def feed_catalog(producer: EventProducer) -> None:
     tracks = [(a, n) for a in GENRES for n in range(1, 5)]
     await producer.send_many(Topic.TRACKS, [
-        (track_id(a, n), TrackUpserted(track_id=track_id(a, n), title=f"Song {a}.{n}", artist_id=f"syn-a{a:03d}",
+        (tid(a, n), TrackUpserted(track_id=tid(a, n), title=f"Song {a}.{n}", artist_id=f"syn-a{a:03d}",
                                        artist_name=f"Artist {a}", genres=[GENRES[a]], duration_ms=200_000,
                                        dataset="synthetic")) for a, n in tracks])
     await producer.send_many(Topic.TRACK_EMBEDDINGS, [
-        (track_id(a, n), TrackEmbedded(track_id=track_id(a, n), embedding=audio_vector(a, n), model_version="cnn-t",
+        (tid(a, n), TrackEmbedded(track_id=tid(a, n), embedding=audio(a, n), model_version="cnn-t",
                                        genre_probabilities={GENRES[a]: 0.9})) for a, n in tracks])
 
 
 async def feed_stream_output(producer: EventProducer) -> None:
     """What the stream processor publishes: item factors, a user who likes rock, transitions, trends."""
     await producer.send_many(Topic.ITEM_FACTORS, [
-        (track_id(a, n), FactorsUpdated(track_id=track_id(a, n), factors=cf_vector(a), model_version="smf-t"))
+        (tid(a, n), FactorsUpdated(track_id=tid(a, n), factors=factors(a), model_version="smf-t"))
         for a in GENRES for n in range(1, 5)])
-    await producer.send(Topic.USER_STATE, "syn-u0001", user_state([(track_id(1, 1), 1.0)]))
-    await producer.send(Topic.TRANSITIONS, track_id(1, 1), Transitions(
-        track_id=track_id(1, 1), successors=[Successor(track_id=track_id(2, 1), weight=5.0),
-                                             Successor(track_id=track_id(1, 2), weight=3.0)]))
+    await producer.send(Topic.USER_STATE, "syn-u0001", user_state([(tid(1, 1), 1.0)]))
+    await producer.send(Topic.TRANSITIONS, tid(1, 1), Transitions(
+        track_id=tid(1, 1), successors=[Successor(track_id=tid(2, 1), weight=5.0),
+                                             Successor(track_id=tid(1, 2), weight=3.0)]))
     await producer.send_many(Topic.GENRE_TRENDS, [
         (f"1h/{genre}", TrendSnapshot(window="1h", window_start_ms=0, window_end_ms=3_600_000, genre=genre,
-                                      plays=10 * a, top_tracks=[TrackPlays(track_id=track_id(a, 4), plays=5 * a),
-                                                                TrackPlays(track_id=track_id(a, 3), plays=a)]))
+                                      plays=10 * a, top_tracks=[TrackPlays(track_id=tid(a, 4), plays=5 * a),
+                                                                TrackPlays(track_id=tid(a, 3), plays=a)]))
         for a, genre in list(GENRES.items())[:3]])
 
 
 def user_state(recent: list[tuple[str, float]], updated_at_ms: int = 0) -> UserState:
-    return UserState(user_id="syn-u0001", factors=cf_vector(1), genre_affinity={"rock": 0.8, "pop": 0.1},
+    return UserState(user_id="syn-u0001", factors=factors(1), genre_affinity={"rock": 0.8, "pop": 0.1},
                      recent=[RecentListen(track_id=t, fraction=f, event_time_ms=1000) for t, f in recent],
                      cluster_id=2, listens=len(recent), model_version="smf-t", updated_at_ms=updated_at_ms)
 
@@ -159,13 +139,13 @@ async def test_recommendations_follow_the_topics_and_the_session_api_round_trips
 
         answer = (await http.get("/v1/recommendations", params={"user_id": "syn-u0001", "k": 4})).json()
         ids = [item["track_id"] for item in answer["items"]]
-        assert len(ids) == 4 and track_id(1, 1) not in ids  # heard
+        assert len(ids) == 4 and tid(1, 1) not in ids  # heard
         assert answer["degraded"] == [] and answer["cold_start"] is False
         assert (answer["experiment"], answer["arm"]) == ("gateway-test", "quiet-audio")
         assert answer["model_versions"] == {"cf": "smf-t", "audio": "cnn-t"}
         by_id = {item["track_id"]: item for item in answer["items"]}
-        assert by_id[track_id(2, 1)]["reason"] == "because you played Song 1.1"
-        assert "transitions" in by_id[track_id(2, 1)]["sources"]
+        assert by_id[tid(2, 1)]["reason"] == "because you played Song 1.1"
+        assert "transitions" in by_id[tid(2, 1)]["sources"]
         assert {s for item in answer["items"] for s in item["sources"]} >= {"cf", "audio", "transitions",
                                                                             "trending"}
         artists = [item["artist"] for item in answer["items"]]
@@ -174,14 +154,14 @@ async def test_recommendations_follow_the_topics_and_the_session_api_round_trips
         # the user's next listen arrives through the stream processor: the answer changes
         stamp = now_ms()
         await producer.send(Topic.USER_STATE, "syn-u0001",
-                            user_state([(track_id(2, 1), 1.0), (track_id(1, 1), 1.0)], updated_at_ms=stamp))
+                            user_state([(tid(2, 1), 1.0), (tid(1, 1), 1.0)], updated_at_ms=stamp))
         users = served.gateway.read_model.users
         await served.gateway.read_model.wait_until(
             lambda: (state := users.get("syn-u0001")) is not None and state.updated_at_ms == stamp, timeout_s=10)
         again = (await http.get("/v1/recommendations", params={"user_id": "syn-u0001", "k": 4,
-                                                               "exclude": f"{track_id(1, 2)},{track_id(1, 3)}"})).json()
+                                                               "exclude": f"{tid(1, 2)},{tid(1, 3)}"})).json()
         again_ids = {item["track_id"] for item in again["items"]}
-        assert not again_ids & {track_id(2, 1), track_id(1, 1), track_id(1, 2), track_id(1, 3)}
+        assert not again_ids & {tid(2, 1), tid(1, 1), tid(1, 2), tid(1, 3)}
         jazz = (await http.get("/v1/recommendations", params={"user_id": "syn-u0001", "genres": "jazz"})).json()
         assert jazz["items"] and all("jazz" in item["genres"] for item in jazz["items"])
 
@@ -212,9 +192,9 @@ async def test_recommendations_follow_the_topics_and_the_session_api_round_trips
         logged = next(r for r in served_recs if r.recommendation_id == answer["recommendation_id"])
         assert [i.track_id for i in logged.items] == ids and logged.arm == answer["arm"] and logged.latency_ms > 0
 
-        track = (await http.get(f"/v1/tracks/{track_id(2, 3)}")).json()
+        track = (await http.get(f"/v1/tracks/{tid(2, 3)}")).json()
         assert track["genre_probabilities"] == {"jazz": pytest.approx(0.9)} and track["int_id"] == 203
-        similar = (await http.get(f"/v1/tracks/{track_id(2, 3)}/similar", params={"k": 3})).json()
+        similar = (await http.get(f"/v1/tracks/{tid(2, 3)}/similar", params={"k": 3})).json()
         assert [i["track_id"] for i in similar["items"]][:3] and all(
             i["track_id"].startswith("syn-t002") for i in similar["items"])
         user = (await http.get("/v1/users/syn-u0001")).json()
@@ -222,7 +202,9 @@ async def test_recommendations_follow_the_topics_and_the_session_api_round_trips
         assert user["history"][0]["track_id"] == f"syn-t{second.json()['track']:05d}"
 
         # bad parameters: 422 with a clear message
-        for params in [{"user_id": "u", "k": 0}, {"user_id": "u", "k": 101}, {}, {"user_id": ""}]:
+        bad_params: list[dict[str, str | int]] = [{"user_id": "u", "k": 0}, {"user_id": "u", "k": 101}, {},
+                                                  {"user_id": ""}]
+        for params in bad_params:
             bad = await http.get("/v1/recommendations", params=params)
             assert bad.status_code == 422 and bad.json()["detail"], params
         assert "at most 100" in (await http.get("/v1/recommendations", params={"user_id": "u", "k": 101})).text
@@ -236,7 +218,7 @@ async def test_recommendations_follow_the_topics_and_the_session_api_round_trips
         assert {d["source"] for d in gone.json()["degraded"]} == {"cf", "audio"}
         assert gone.json()["items"] and all(set(i["sources"]) <= {"transitions", "trending", "popular"}
                                             for i in gone.json()["items"])
-        similar_gone = await http.get(f"/v1/tracks/{track_id(2, 3)}/similar")
+        similar_gone = await http.get(f"/v1/tracks/{tid(2, 3)}/similar")
         assert similar_gone.status_code == 200 and similar_gone.json()["degraded"][0]["source"] == "audio"
         metrics = (await http.get("/metrics")).text
         assert 'botify_api_degraded_total{source="cf"}' in metrics
@@ -248,13 +230,13 @@ async def test_without_the_stream_processor_a_new_user_gets_audio_neighbours_and
     await feed_catalog(producer)  # tracks and embeddings only: nothing from the stream processor
     async with serving(topics, tmp_path) as served, httpx.AsyncClient(base_url=served.url, timeout=10) as http:
         answer = await http.get("/v1/recommendations", params={"user_id": "someone-new", "k": 4,
-                                                               "context_track_id": track_id(3, 1)})
+                                                               "context_track_id": tid(3, 1)})
         assert answer.status_code == 200
         body = answer.json()
         assert body["cold_start"] is True
         assert {d["source"] for d in body["degraded"]} == {"cf", "transitions", "trending"}
         ids = [item["track_id"] for item in body["items"]]
-        assert track_id(3, 1) not in ids
+        assert tid(3, 1) not in ids
         assert ids[0].startswith("syn-t003") and body["items"][0]["reason"] == "sounds like Song 3.1, which you played"
         # /next works for a user nobody has seen, with integer ids
         nxt = await http.post("/next/42", json={"track": 301, "time": 1.0})

@@ -53,11 +53,11 @@ def fuse(ranked: Mapping[str, Sequence[Candidate]], weights: Mapping[str, float]
         if weight <= 0:
             continue
         seen: set[str] = set()
-        for rank, candidate in enumerate(candidates, start=1):
+        for candidate in candidates:
             if candidate.track_id in seen:
                 continue
-            seen.add(candidate.track_id)
-            contribution = weight / (rrf_k + rank)
+            seen.add(candidate.track_id)  # a repeat in one list neither counts nor takes a rank
+            contribution = weight / (rrf_k + len(seen))
             scores[candidate.track_id] += contribution
             parts[candidate.track_id].append((-contribution, order, source, candidate.reason))
     items = []

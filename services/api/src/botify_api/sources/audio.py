@@ -3,21 +3,12 @@ context track first)."""
 
 from __future__ import annotations
 
-from botify_api.sources.base import Candidate, Query, SourceUnavailableError, World
+from botify_api.sources.base import Candidate, Query, SourceUnavailableError, StoreBacked
 from botify_core.vectors import AUDIO
 
 
-class AudioSource:
+class AudioSource(StoreBacked):
     name = "audio"
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    def problem(self) -> str | None:
-        problem = self.world.store_problem()
-        if problem:
-            return problem
-        return None
 
     def candidates(self, query: Query) -> list[Candidate]:
         store = self.world.store

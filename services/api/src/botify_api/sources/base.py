@@ -62,6 +62,16 @@ class SourceUnavailableError(RuntimeError):
     """The source cannot answer now; the message says why."""
 
 
+class StoreBacked:
+    """Base of the sources that query the vector store: unusable while the store is."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def problem(self) -> str | None:
+        return self.world.store_problem()
+
+
 class CandidateSource(Protocol):
     #: short name, in answers and metrics (``cf``, ``audio``, ...)
     name: str

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from botify_api.sources.base import Candidate, Query, SourceUnavailableError, World
+from botify_api.sources.base import Candidate, Query, SourceUnavailableError, StoreBacked
 from botify_core.vectors import CF
 
 
-class CollaborativeSource:
+class CollaborativeSource(StoreBacked):
     name = "cf"
 
-    def __init__(self, world: World) -> None:
-        self.world = world
-
     def problem(self) -> str | None:
-        problem = self.world.store_problem()
+        problem = super().problem()
         if problem:
             return problem
         if not self.world.users.states:
