@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from botify_audio.embedder import CnnEmbedder, Embedder, LogMelStatsEmbedder, load_embedder
-from botify_audio.spectrogram import MelConfig, log_mel
+from botify_audio.spectrogram import MelConfig, log_mel, mel_filter_bank
 from botify_audio.training import TrainConfig, TrainedModel, stratified_split, train
 
 RATE = 16_000
@@ -46,6 +46,10 @@ def test_log_mel_is_batched_and_matches_librosa() -> None:
     assert ours.shape == (2, config.n_mels, config.frames(RATE))
     np.testing.assert_allclose(ours[0], np.log(theirs + 1e-6), atol=1e-3)
     np.testing.assert_array_equal(ours[0], ours[1])
+    for config in (MelConfig(), MelConfig(sample_rate=22_050, n_fft=2048, n_mels=128, fmin=0.0, fmax=8000.0)):
+        np.testing.assert_allclose(mel_filter_bank(config), librosa.filters.mel(
+            sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax),
+            rtol=1e-4, atol=1e-7)
 
 
 def test_a_trained_model_learns_separates_and_embeds_deterministically(tiny_model: TrainedModel) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import torch
 
 #: the floor under mel power before the log: quieter than any recording, so silence stays finite
@@ -33,16 +34,40 @@ class MelConfig:
         return 1 + samples // self.hop_length
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale: linear below 1 kHz (3 mels per 200 Hz), logarithmic above."""
+    linear = hz / (200.0 / 3)
+    return np.where(hz < 1000.0, linear, 15.0 + np.log(np.maximum(hz, 1e-9) / 1000.0) / (np.log(6.4) / 27.0))
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    return np.where(mel < 15.0, mel * (200.0 / 3), 1000.0 * np.exp((mel - 15.0) * (np.log(6.4) / 27.0)))
+
+
+def mel_filter_bank(config: MelConfig) -> np.ndarray:
+    """Triangular filters evenly spaced on Slaney's mel scale, each normalised to unit area (``(n_mels, bins)``).
+
+    The same filters as ``librosa.filters.mel`` with its defaults (a test holds them together), without importing
+    librosa, which costs the worker and training seconds at start-up.
+    """
+    top = config.fmax if config.fmax is not None else config.sample_rate / 2
+    bins = np.linspace(0.0, config.sample_rate / 2, 1 + config.n_fft // 2)
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(np.array(config.fmin)), _hz_to_mel(np.array(top)), config.n_mels + 2))
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins[None, :] - lower) / (centre - lower)
+    falling = (upper - bins[None, :]) / (upper - centre)
+    triangles = np.maximum(0.0, np.minimum(rising, falling))
+    bank: np.ndarray = (triangles * (2.0 / (upper - lower))).astype(np.float32)
+    return bank
+
+
 class LogMel(torch.nn.Module):
     """``(batch, samples)`` waves to ``(batch, n_mels, frames)`` natural-log mel power."""
 
     def __init__(self, config: MelConfig = MelConfig()) -> None:
         super().__init__()
-        import librosa  # the filter bank only; imported here to keep `import botify_audio.spectrogram` light
-
         self.config = config
-        basis = librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels,
-                                    fmin=config.fmin, fmax=config.fmax)
+        basis = mel_filter_bank(config)
         self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
         self.register_buffer("basis", torch.from_numpy(basis).float(), persistent=False)
 
