@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import re
 import signal
 import sys
@@ -96,12 +97,13 @@ class Minute:
     latencies_ms: list[float] = field(default_factory=list)
     rss_mib: dict[str, float] = field(default_factory=dict)
     lag: dict[str, int] = field(default_factory=dict)
+    load_1min: float = float("nan")  # the machine's load average: other work on it shows in the latencies
 
     def summary(self) -> dict[str, Any]:
         values = np.array(self.latencies_ms or [float("nan")])
         return {"minute": self.minute, "requests": self.requests, "errors": self.errors,
                 "p50_ms": float(np.percentile(values, 50)), "p99_ms": float(np.percentile(values, 99)),
-                "rss_mib": self.rss_mib, "consumer_lag": self.lag}
+                "rss_mib": self.rss_mib, "consumer_lag": self.lag, "load_1min": self.load_1min}
 
 
 @dataclass
@@ -169,6 +171,7 @@ async def soak(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> 
             await asyncio.sleep(max(0.0, started + 60 * (index + 1) - 0.5 - time.perf_counter()))
             minute = current()
             minute.rss_mib = {name: rss_kib(pid) / 1024 for name, pid in children.items()}
+            minute.load_1min = os.getloadavg()[0]
             try:
                 minute.lag = await consumer_lag(env["BOTIFY_KAFKA_BOOTSTRAP_SERVERS"])
             except Exception as exc:  # a sample that failed is noted, the soak goes on
@@ -254,13 +257,18 @@ def plot(result: dict[str, Any], out: Path) -> None:
     latency.plot(x, [r["p99_ms"] for r in rows], marker=".", label="p99")
     latency.plot(x, [r["p50_ms"] for r in rows], marker=".", label="p50")
     latency.set_ylabel("POST /v1/listens (ms)")
-    latency.legend(fontsize=8)
+    latency.legend(fontsize=8, loc="upper left")
+    load = latency.twinx()
+    load.plot(x, [r.get("load_1min", np.nan) for r in rows], color="grey", linestyle="--", label="load average")
+    load.set_ylabel("machine load average (1 min)", color="grey")
     for group in sorted({g for r in rows for g in r["consumer_lag"]}):
         lag.plot(x, [r["consumer_lag"].get(group, np.nan) for r in rows], marker=".", label=group)
     lag.set_ylabel("consumer lag (records)")
     lag.set_xlabel("minute")
     if lag.get_legend_handles_labels()[0]:
         lag.legend(fontsize=8)
+    else:
+        lag.text(0.5, 0.5, "no consumer group had committed offsets", transform=lag.transAxes, ha="center")
     fig.suptitle(f"Soak: {result['events_per_s']:,.0f} events/s for {result['minutes']} min, "
                  f"{result['errors']} errors")
     fig.tight_layout()
