@@ -8,6 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from botify_api.settings import ApiSettings
 from botify_audio.settings import AudioSettings
 from botify_cli.main import app
 from botify_core.local_kafka import INFRA_DIR, kafka_version
@@ -47,7 +48,17 @@ def test_environment_variables_are_settings_botify_reads() -> None:
     known = {f"BOTIFY_KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
     known |= {f"BOTIFY_INGEST_{f.upper()}" for f in IngestSettings.model_fields}
     known |= {f"BOTIFY_AUDIO_{f.upper()}" for f in AudioSettings.model_fields}
+    known |= {f"BOTIFY_API_{f.upper()}" for f in ApiSettings.model_fields}
     known |= {"QDRANT_URL", "QDRANT_API_KEY"} | {f"BOTIFY_VECTORS_{f.upper()}" for f in VectorSettings.model_fields}
     for name, service in BOTIFY_SERVICES.items():
         for variable in service["environment"]:
             assert variable in known, f"{name}: {variable} is not a Botify setting"
+
+
+def test_the_gateway_serves_on_its_default_port_and_is_healthy_when_ready() -> None:
+    gateway = BOTIFY_SERVICES["gateway"]
+    port = ApiSettings().port
+    assert gateway["environment"]["BOTIFY_API_PORT"] == str(port)
+    assert gateway["ports"] == [f"{port}:{port}"]
+    assert gateway["healthcheck"]["test"][-1] == f"http://localhost:{port}/readyz"
+    assert set(gateway["depends_on"]) == {"topics", "qdrant"}

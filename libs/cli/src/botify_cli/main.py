@@ -21,6 +21,9 @@ ingest_app = typer.Typer(help="The ingest service.", no_args_is_help=True)
 data_app = typer.Typer(help="The real datasets under BOTIFY_DATA_DIR.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(ingest_app, name="ingest")
+api_app = typer.Typer(help="The gateway: recommendations, the Botify session API, trends, dashboard.",
+                      no_args_is_help=True)
+app.add_typer(api_app, name="api")
 app.add_typer(data_app, name="data")
 
 
@@ -91,6 +94,14 @@ def kafka_init() -> None:
 def ingest_serve() -> None:
     """Serve the ingest HTTP API (BOTIFY_INGEST_HOST / BOTIFY_INGEST_PORT)."""
     from botify_ingest.main import serve
+
+    serve()
+
+
+@api_app.command("serve")
+def api_serve() -> None:
+    """Serve the gateway (BOTIFY_API_HOST / BOTIFY_API_PORT); it rebuilds its read model from the topics."""
+    from botify_api.main import serve
 
     serve()
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from botify_api.settings import ApiSettings
 from botify_audio.settings import AudioSettings
 from botify_core.admin import ensure_topics
 from botify_core.local_kafka import KafkaError, LocalKafka
@@ -54,6 +55,9 @@ def services() -> list[Service]:
                 links={"API docs": "/docs", "listens": "/v1/listens", "metrics": "/metrics"}),
         Service("audio-worker", [sys.executable, "-m", "botify_audio.main"], AudioSettings().port,
                 links={"metrics": "/metrics"}),
+        Service("gateway", [sys.executable, "-m", "botify_api.main"], ApiSettings().port,
+                links={"dashboard": "/", "API docs": "/docs",
+                       "recommendations": "/v1/recommendations?user_id=syn-u0001", "metrics": "/metrics"}),
     ]
 
 
@@ -246,7 +250,7 @@ def run_stack(demo_rate: float) -> int:
         stack.say(f"demo traffic: {demo_rate:g} listens/s through ingest (PID {traffic.process.pid})")
         stack.say(access_note(IngestSettings()))
         lines = ["", "Botify is up:", f"  {'Kafka':20} {kafka.bootstrap_servers}  (state in {paths.var_dir})"]
-        for service in services():
+        for service in sorted(services(), key=lambda s: "dashboard" not in s.links):  # the dashboard first
             lines += [f"  {service.name + ' ' + label:20} {service.base_url}{path}"
                       for label, path in service.links.items()]
         lines += [f"  {'logs':20} {stack.logs}", "Press Ctrl-C to stop everything.", ""]

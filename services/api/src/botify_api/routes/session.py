@@ -22,6 +22,7 @@ router = APIRouter(tags=["botify session"])
 UserPath = Annotated[int, Path(ge=0, le=2**53, description="integer user id")]
 _UNKNOWN_TRACK: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "no such track in the catalog"},
+    400: {"model": Problem, "description": "the body could not be parsed"},
     422: {"model": Problem, "description": "bad parameters"}}
 #: how many items /next considers to find one with an integer id
 _NEXT_POOL = 20
