@@ -21,6 +21,7 @@ lint:             ## ruff and mypy (strict)
 bench: setup      ## benchmarks; results land in bench/results/ (each script runs as a module from the repo root)
 	@$(RUN) python -m bench.ingest
 	@$(RUN) python -m bench.audio
+	@$(RUN) python -m bench.api
 
 soak: setup       ## the whole `make up` stack under steady load (30 min by default); not part of `make bench`
 	@$(RUN) python -m bench.soak
