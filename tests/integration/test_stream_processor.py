@@ -42,6 +42,7 @@ WORKER_SETTINGS: dict[str, str | int] = {"windows": "1m,1h:30m", "grace_ms": GRA
                                          "snapshot_interval_ms": 100, "user_state_debounce_ms": 0, "top_tracks": 5}
 
 WKey = tuple[str, int, str]
+N = 12_000   # listens of the crash and scale-out tests
 
 
 @dataclass
@@ -260,3 +261,106 @@ async def test_known_stream_gives_exact_plays_and_minutes_per_window(
     assert "cannot decode" in errors and "no schema_version" in errors and "track_id is empty" in errors
     per_user = Counter(s.event.user_id for s in {s.event.event_id: s for s in sent}.values())
     assert await user_listens(topics) == dict(per_user)
+
+
+def stream(n: int, users: int, tracks: Sequence[str], seed: int, prefix: str = "e") -> list[ListenEvent]:
+    """``n`` listens over three hours of event time, roughly in order."""
+    rng = random.Random(seed)
+    return [listen(f"{prefix}{i}", f"u{rng.randrange(users)}", rng.choice(tracks),
+                   T0 + i * 10_800_000 // n + rng.randrange(-20_000, 20_000), rng) for i in range(n)]
+
+
+async def committed_listens(settings: KafkaSettings, group_id: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        done = await admin.list_consumer_group_offsets(group_id)
+    finally:
+        await admin.close()
+    return sum(o.offset for tp, o in done.items() if tp.topic == settings.topic(Topic.LISTENS))
+
+
+async def wait_committed(settings: KafkaSettings, group_id: str, at_least: int, worker: WorkerProcess) -> int:
+    async with asyncio.timeout(60):
+        while (done := await committed_listens(settings, group_id)) < at_least:
+            if worker.process.poll() is not None:
+                raise AssertionError(f"worker exited:\n{worker.tail()}")
+            await asyncio.sleep(0.05)   # another process's progress: poll its committed offsets
+    return done
+
+
+async def assert_exact(settings: KafkaSettings, group: str, sent: Sequence[Sent], tracks: dict[str, list[str]]) -> None:
+    expected = expected_trends(sent, tracks)
+    assert_trends(await settled_snapshots(settings, group, expected), expected)
+    per_user = Counter(s.event.user_id for s in {s.event.event_id: s for s in sent}.values())
+    assert await user_listens(settings) == dict(per_user)
+
+
+async def test_kill_9_halfway_then_restart_counts_every_event_once(
+        topics: KafkaSettings, group: str, tmp_path: Path) -> None:
+    tracks = catalog()
+    await publish_tracks(topics, tracks)
+    sent = await produce(topics, stream(N, 60, list(tracks), seed=1))
+    first = WorkerProcess(topics, "0", group, tmp_path / "w0.log", var_dir=tmp_path, **WORKER_SETTINGS)
+    with first:
+        await first.ready()
+        done = await wait_committed(topics, group, N // 2, first)
+        first.kill()
+    assert done < N, "the worker finished before the kill: nothing was tested"
+    sent += await produce(topics, [s.event for s in random.Random(2).sample(sent, N // 10)])   # resends
+    with WorkerProcess(topics, "0", group, tmp_path / "w0-again.log", var_dir=tmp_path, **WORKER_SETTINGS) as again:
+        await again.ready()
+        await assert_exact(topics, group, sent, tracks)
+
+
+def metric(text: str, name: str) -> float:
+    """The value of one sample in Prometheus text (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+async def owns_partitions(worker: WorkerProcess) -> None:
+    async with asyncio.timeout(60):
+        while True:  # the group's rebalance runs in the worker: poll its metrics
+            if metric(await worker.metrics(), "botify_recommender_partitions") > 0:
+                return
+            await asyncio.sleep(0.1)
+
+
+async def produce_steadily(settings: KafkaSettings, events: Sequence[ListenEvent], joined: asyncio.Event,
+                           chunk: int = 200, after: int = 10) -> list[Sent]:
+    """Produce chunks until ``joined`` is set, then ``after`` chunks more (fewer if ``events`` runs out)."""
+    sent: list[Sent] = []
+    left = after
+    for start in range(0, len(events), chunk):
+        sent += await produce(settings, events[start:start + chunk])
+        await asyncio.sleep(0.05)   # pace the stream: the point is to be mid-stream during the rebalance
+        if joined.is_set():
+            left -= 1
+            if left == 0:
+                break
+    return sent
+
+
+async def test_a_second_worker_joining_mid_stream_keeps_totals_exact(
+        topics: KafkaSettings, group: str, tmp_path: Path) -> None:
+    tracks = catalog()
+    await publish_tracks(topics, tracks)
+    events = stream(5 * N, 60, list(tracks), seed=3)
+    sent = await produce(topics, events[:N // 3])
+    with WorkerProcess(topics, "0", group, tmp_path / "w0.log", var_dir=tmp_path, **WORKER_SETTINGS) as first:
+        await first.ready()
+        await wait_committed(topics, group, N // 6, first)
+        joined = asyncio.Event()
+        more = asyncio.create_task(produce_steadily(topics, events[N // 3:], joined))
+        with WorkerProcess(topics, "1", group, tmp_path / "w1.log", var_dir=tmp_path, **WORKER_SETTINGS) as second:
+            await second.ready()
+            await owns_partitions(second)
+            joined.set()
+            assert not more.done(), "the stream ended before the second worker joined: nothing was tested"
+            sent += await more
+            await assert_exact(topics, group, sent, tracks)
+            counted = metric(await second.metrics(), 'botify_recommender_listens_total{outcome="counted"}')
+            assert counted > 0, "the second worker counted nothing"

@@ -26,6 +26,7 @@ from typing import Any
 
 import faust
 import mode
+from faust.app.base import BootStrategy
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from botify_recommender.catalog import Catalog
@@ -99,10 +100,21 @@ class StreamService(mode.Service):
             task.cancel()
 
 
+class _WebOnly(BootStrategy):
+    """Start Faust's web server, sensors and services, not its Kafka consumer and producer: the engine has its own,
+    and Faust's consumer group would make a restarted worker wait out its dead predecessor's session."""
+
+    enable_kafka = False
+
+
+class _App(faust.App):
+    BootStrategy = _WebOnly
+
+
 def create_app(settings: RecommenderSettings, stage_list: list[Stage] | None = None) -> faust.App:
     datadir = settings.paths.var_dir / "recommender" / f"worker-{settings.worker_id}"
     datadir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = _App(
         f"{settings.group_id}-web",
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
         web_host=settings.host, web_port=settings.port, web_bind=settings.host,

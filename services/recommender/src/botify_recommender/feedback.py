@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from botify_recommender.settings import RecommenderSettings
 
 
+# plain ints: reading protobuf enum attributes costs a dictionary lookup through a wrapper, per event
+_SKIP, _LIKE, _DISLIKE = ListenKind.LISTEN_KIND_SKIP, ListenKind.LISTEN_KIND_LIKE, ListenKind.LISTEN_KIND_DISLIKE
+_PLAYS = (ListenKind.LISTEN_KIND_PLAY, ListenKind.LISTEN_KIND_UNSPECIFIED)
+
+
 @dataclass(frozen=True, slots=True)
 class FeedbackRules:
     skip_fraction: float = 0.3
@@ -39,13 +44,12 @@ class FeedbackRules:
                    s.weight_like, s.weight_dislike)
 
     def is_skip(self, kind: int, fraction: float) -> bool:
-        return kind == ListenKind.LISTEN_KIND_SKIP or (
-            kind in (ListenKind.LISTEN_KIND_PLAY, ListenKind.LISTEN_KIND_UNSPECIFIED) and fraction < self.skip_fraction)
+        return kind == _SKIP or (kind in _PLAYS and fraction < self.skip_fraction)
 
     def weight(self, kind: int, fraction: float) -> float:
-        if kind == ListenKind.LISTEN_KIND_LIKE:
+        if kind == _LIKE:
             return self.like
-        if kind == ListenKind.LISTEN_KIND_DISLIKE:
+        if kind == _DISLIKE:
             return self.dislike
         if self.is_skip(kind, fraction):
             return self.skip

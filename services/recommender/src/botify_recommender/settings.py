@@ -22,7 +22,7 @@ class RecommenderSettings(ServiceSettings):
     worker_id: str = Field(default="0", description="stable per worker: its transactional id, so a restarted "
                                                      "worker fences (aborts) what its crashed predecessor left open")
     commit_interval_ms: int = Field(default=250, ge=10, description="a transaction commits at least this often")
-    max_batch: int = Field(default=5000, ge=1, description="records folded per transaction at most")
+    max_batch: int = Field(default=2000, ge=1, description="records folded per transaction at most")
     fetch_max_wait_ms: int = Field(default=50, ge=0, description="the consumer's wait for more data per fetch")
     transaction_timeout_ms: int = Field(default=60_000, ge=1000)
 
@@ -32,9 +32,9 @@ class RecommenderSettings(ServiceSettings):
                           description="a window still takes events until the partition's newest event time passes "
                                       "its end by this much")
     top_tracks: int = Field(default=10, ge=1, description="top-N tracks per genre per window")
-    trend_retention_windows: int = Field(default=48, ge=1,
-                                         description="a window starting more than this many window lengths "
-                                                     "before the newest one seen is forgotten (event time)")
+    trend_retention_ms: int = Field(default=2 * 24 * 3600 * 1000, ge=0,
+                                    description="a window whose start is this much (event time) before the newest "
+                                                "window of its length is forgotten")
     snapshot_interval_ms: int = Field(default=1000, ge=0, description="cadence of genre-trends snapshots")
 
     dedup_horizon_ms: int = Field(default=24 * 3600 * 1000, ge=0,

@@ -5,9 +5,10 @@ totals (plays, integer milliseconds played, per-track counts) of those keys; it 
 in a transaction, so every delta is summed exactly once. Changed keys are published to ``genre-trends`` (key
 ``<window>/<genre>``) at most every ``snapshot_interval_ms``, with the top-N tracks.
 
-Retention by event time: per window length, the owner keeps the ``trend_retention_windows`` newest window starts it
-has seen; an older window is forgotten, and a delta that still arrives for it is dropped and counted in
-:attr:`TrendTotalsState.dropped` (it can only come from a partition far behind the others).
+Retention by event time: per window length, the owner forgets a window that starts more than ``trend_retention_ms``
+before the newest window of that length it has seen; a delta that still arrives for it is dropped and counted in
+:attr:`TrendTotalsState.dropped` (it can only come from a ``listens`` partition that far behind the others, in
+event time: keep the retention above the skew a replay can build up between partitions).
 
 >>> totals = Totals()
 >>> totals.add(TrendDelta(plays=2, ms_played=90_000, tracks=[TrackDelta(track_id="a", plays=2, ms_played=90_000)]))
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from botify_core.proto.botify.v1.stream_pb2 import StateEntry, TrackDelta, TrendDelta, TrendTotals
 from botify_core.proto.botify.v1.trends_pb2 import TrackPlays, TrendSnapshot
 from botify_core.topics import Topic
+from botify_recommender import metrics
 from botify_recommender.stages import Emit, Keyed, PartitionContext
 from botify_recommender.windows import WindowSpec
 
@@ -58,7 +60,7 @@ class TrendTotalsState:
     def __init__(self, context: PartitionContext) -> None:
         settings = context.settings
         self.specs: dict[str, WindowSpec] = {s.name: s for s in settings.window_specs()}
-        self.retention = settings.trend_retention_windows
+        self.retention_ms = settings.trend_retention_ms
         self.top_n = settings.top_tracks
         self.interval_ms = settings.snapshot_interval_ms
         self.totals: dict[Key, Totals] = {}
@@ -70,7 +72,7 @@ class TrendTotalsState:
         self._last_publish_ms = 0
 
     def _oldest_kept(self, window: str) -> int:
-        return self.newest[window] - self.retention * self.specs[window].size_ms
+        return self.newest[window] - self.retention_ms
 
     def restore(self, key: str, entry: StateEntry) -> None:
         if entry.HasField("trend"):
@@ -88,12 +90,14 @@ class TrendTotalsState:
             w = delta.window
             if w not in self.specs:
                 self.dropped += 1
+                metrics.TREND_DROPPED.inc()
                 continue
             if delta.window_start_ms > self.newest.get(w, -(2**62)):
                 self.newest[w] = delta.window_start_ms
                 self._newest_changed.add(w)
             if delta.window_start_ms < self._oldest_kept(w):
                 self.dropped += 1
+                metrics.TREND_DROPPED.inc()
                 continue
             k = (w, delta.window_start_ms, delta.genre)
             self.totals.setdefault(k, Totals()).add(delta)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from botify_core.proto.botify.v1.stream_pb2 import PendingListens, StateEntry, TrackDelta, TrendDelta
 from botify_core.topics import Topic
+from botify_recommender import metrics
 from botify_recommender.catalog import UNKNOWN, Catalog
 from botify_recommender.stages import Emit, Listen, PartitionContext
 from botify_recommender.windows import WindowSpec, is_open
@@ -118,12 +119,14 @@ class TrendsState:
             self.pending[track] = list(zip(entry.pending.event_time_ms, entry.pending.ms_played, strict=True))
 
     def fold(self, batch: Sequence[Listen], out: list[Emit]) -> None:
+        late = self.partials.late
         for listen in batch:
             self.partials.add(listen.time_ms, listen.genres, listen.track_id, listen.ms_played)
             if not listen.known:
                 self.pending.setdefault(listen.track_id, []).append((listen.time_ms, listen.ms_played))
                 self._dirty.add(listen.track_id)
         self._watermark_dirty = self._watermark_dirty or bool(batch)
+        metrics.LATE.inc(self.partials.late - late)
 
     def resolve(self) -> None:
         """Move the remembered listens of tracks the catalog now knows from ``unknown`` to their genres."""

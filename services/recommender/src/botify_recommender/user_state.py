@@ -1,6 +1,6 @@
 """User state: recent history, current session, decayed genre affinity and skip rate, published to ``user-state``.
 
-Pure core: :func:`apply_listen` folds one listen into a :class:`~botify_core.proto.botify.v1.stream_pb2.UserProfile`.
+Pure core: :func:`apply_listen` folds one listen into a :class:`Profile` (plain Python; protobuf in the changelog).
 Affinity per genre is the decayed sum of the signed feedback weights (:mod:`botify_recommender.feedback`), published
 divided by the decayed sum of their absolute values, hence in [-1, 1]; the skip rate is decayed skips over decayed
 listens. Decay is by event time (half-life a setting), so out-of-order events give the same result. A session ends
@@ -16,19 +16,19 @@ the same partition when it offers :class:`UserFactorSource`; the cluster id from
 >>> from botify_core.proto.botify.v1.listen_pb2 import ListenKind
 >>> from botify_recommender.settings import RecommenderSettings
 >>> rules = UserRules.from_settings(RecommenderSettings())
->>> profile = UserProfile()
+>>> profile = Profile()
 >>> apply_listen(profile, "t1", ("rock",), 1_000, 0.9, ListenKind.LISTEN_KIND_PLAY, "", rules)
 >>> apply_listen(profile, "t2", ("jazz",), 2_000, 0.1, ListenKind.LISTEN_KIND_PLAY, "", rules)  # a skip
 >>> apply_listen(profile, "t3", ("rock",), 3_000, 1.0, ListenKind.LISTEN_KIND_PLAY, "", rules)  # follows t2
 't2'
->>> [r.track_id for r in profile.recent], round(skip_rate(profile), 2), affinity(profile)
+>>> [r[0] for r in profile.recent], round(skip_rate(profile), 2), affinity(profile)
 (['t3', 't2', 't1'], 0.33, {'rock': 0.8, 'jazz': -0.2})
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from botify_core.proto.botify.v1.models_pb2 import RecentListen, UserState
@@ -73,48 +73,102 @@ class UserRules:
         return cls(FeedbackRules.from_settings(s), s.recent_size, s.session_gap_ms, s.affinity_half_life_ms)
 
 
-def apply_listen(profile: UserProfile, track_id: str, genres: Sequence[str], t_ms: int, fraction: float,
+#: Decayed sums are kept relative to an anchor time, 2 ** ((t - anchor) / half_life) per event, so adding an event
+#: touches one entry; the anchor moves (and every entry is rescaled) only when that factor would grow past 2 ** 32.
+_REANCHOR_HALF_LIVES = 32
+
+
+@dataclass(slots=True)
+class Profile:
+    """What the processor keeps about a user (plain Python in the hot path; protobuf only in the changelog)."""
+
+    recent: list[tuple[str, int, float]] = field(default_factory=list)   # (track, event time, fraction), newest 1st
+    session_id: str = ""
+    session_started_ms: int = 0
+    last_event_ms: int = 0
+    anchor_ms: int = 0
+    affinity: dict[str, float] = field(default_factory=dict)    # sum of weight * 2 ** ((t - anchor) / half-life)
+    skip_weight: float = 0.0
+    listen_weight: float = 0.0
+    listens: int = 0
+    cluster_id: int = -1
+
+    def to_proto(self) -> UserProfile:
+        return UserProfile(
+            recent=[RecentPlay(track_id=t, event_time_ms=ms, fraction=f) for t, ms, f in self.recent],
+            session_id=self.session_id, session_started_ms=self.session_started_ms, last_event_ms=self.last_event_ms,
+            affinity_ref_ms=self.anchor_ms, affinity=self.affinity, skip_weight=self.skip_weight,
+            listen_weight=self.listen_weight, listens=self.listens, cluster_id=self.cluster_id)
+
+    @classmethod
+    def from_proto(cls, p: UserProfile) -> Profile:
+        return cls([(r.track_id, r.event_time_ms, r.fraction) for r in p.recent], p.session_id,
+                   p.session_started_ms, p.last_event_ms, p.affinity_ref_ms, dict(p.affinity), p.skip_weight,
+                   p.listen_weight, p.listens, p.cluster_id)
+
+
+def apply_listen(profile: Profile, track_id: str, genres: Sequence[str], t_ms: int, fraction: float,
                  kind: int, session_id: str, rules: UserRules) -> str | None:
     """Fold one listen into the profile; return the track it follows in the session (a transition), if any."""
     new_session = (profile.listens == 0 or abs(t_ms - profile.last_event_ms) > rules.session_gap_ms
                    or (session_id != "" and session_id != profile.session_id))
-    previous = profile.recent[0].track_id if profile.recent and not new_session else None
-    if previous is not None and t_ms < profile.recent[0].event_time_ms:
-        previous = None                        # out of order: not a succession we can place
+    recent = profile.recent
+    previous = recent[0][0] if recent and not new_session and t_ms >= recent[0][1] else None
     if new_session:
         profile.session_id = session_id or f"s{t_ms}"
         profile.session_started_ms = t_ms
     profile.last_event_ms = max(profile.last_event_ms, t_ms)
 
+    if profile.listens == 0:
+        profile.anchor_ms = t_ms
+    elif t_ms - profile.anchor_ms > _REANCHOR_HALF_LIVES * rules.half_life_ms:
+        shrink = decay.factor(profile.anchor_ms, t_ms, rules.half_life_ms)
+        profile.affinity = {g: v * shrink for g, v in profile.affinity.items()}
+        profile.skip_weight *= shrink
+        profile.listen_weight *= shrink
+        profile.anchor_ms = t_ms
+    grow = 2.0 ** ((t_ms - profile.anchor_ms) / rules.half_life_ms)
     weight = rules.feedback.weight(kind, fraction)
     skipped = rules.feedback.is_skip(kind, fraction)
-    ref = max(profile.affinity_ref_ms, t_ms)
-    scaled = decay.rescale(dict(profile.affinity), profile.affinity_ref_ms, ref, rules.half_life_ms)
-    f = decay.factor(t_ms, ref, rules.half_life_ms)
+    share = weight * grow / len(genres)
+    affinity = profile.affinity
     for genre in genres:
-        scaled[genre] = scaled.get(genre, 0.0) + weight * f / len(genres)
-    old = decay.factor(profile.affinity_ref_ms, ref, rules.half_life_ms)
-    profile.skip_weight = profile.skip_weight * old + skipped * f
-    profile.listen_weight = profile.listen_weight * old + f
-    profile.affinity_ref_ms = ref
-    profile.affinity.clear()
-    profile.affinity.update(scaled)
+        affinity[genre] = affinity.get(genre, 0.0) + share
+    if skipped:
+        profile.skip_weight += grow
+    profile.listen_weight += grow
     profile.listens += 1
 
-    recent = [*profile.recent, RecentPlay(track_id=track_id, event_time_ms=t_ms, fraction=fraction)]
-    recent.sort(key=lambda r: -r.event_time_ms)
-    del profile.recent[:]
-    profile.recent.extend(recent[:rules.recent_size])
+    entry = (track_id, t_ms, fraction)
+    if not recent or t_ms >= recent[0][1]:
+        recent.insert(0, entry)
+    else:
+        at = next((i for i, r in enumerate(recent) if r[1] <= t_ms), len(recent))
+        recent.insert(at, entry)
+    del recent[rules.recent_size:]
     return previous if not skipped else None
 
 
-def affinity(profile: UserProfile, digits: int = 4) -> dict[str, float]:
+def affinity(profile: Profile, digits: int = 4) -> dict[str, float]:
     total = sum(abs(v) for v in profile.affinity.values())
     return {g: round(v / total, digits) for g, v in profile.affinity.items()} if total > 0 else {}
 
 
-def skip_rate(profile: UserProfile) -> float:
+def skip_rate(profile: Profile) -> float:
     return profile.skip_weight / profile.listen_weight if profile.listen_weight > 0 else 0.0
+
+
+def decayed_successors(pairs: Sequence[tuple[str, int]], half_life_ms: int) -> tuple[dict[str, float], int]:
+    """(successor, event time) pairs -> their decayed counts at the newest time, and that time.
+
+    >>> decayed_successors([("a", 0), ("a", 1000), ("b", 1000)], half_life_ms=1000)
+    ({'a': 1.5, 'b': 1.0}, 1000)
+    """
+    ref = max(t for _, t in pairs)
+    weights: dict[str, float] = {}
+    for track, t in pairs:
+        weights[track] = weights.get(track, 0.0) + decay.factor(t, ref, half_life_ms)
+    return weights, ref
 
 
 class UserStateState:
@@ -125,33 +179,28 @@ class UserStateState:
         self.half_life_transitions = settings.transitions_half_life_ms
         self.peers = context.peers
         self.clusterer = clusterer
-        self.users: dict[str, UserProfile] = {}
+        self.users: dict[str, Profile] = {}
         self._changed: set[str] = set()
         self._unpublished: set[str] = set()
         self._published_at: dict[str, int] = {}
-        self._transitions: dict[str, tuple[dict[str, float], int]] = {}
+        self._successions: dict[str, list[tuple[str, int]]] = {}
 
     def restore(self, key: str, entry: StateEntry) -> None:
-        self.users[key] = entry.user
+        self.users[key] = Profile.from_proto(entry.user)
         self._unpublished.add(key)
 
     def fold(self, batch: Sequence[Listen], out: list[Emit]) -> None:
         for listen in batch:
-            profile = self.users.get(listen.user_id)
+            event = listen.event
+            profile = self.users.get(event.user_id)
             if profile is None:
-                profile = self.users[listen.user_id] = UserProfile(cluster_id=-1)
-            previous = apply_listen(profile, listen.track_id, listen.genres, listen.time_ms, listen.fraction,
-                                    listen.kind, listen.event.session_id, self.rules)
+                profile = self.users[event.user_id] = Profile()
+            previous = apply_listen(profile, event.track_id, listen.genres, event.event_time_ms, listen.fraction,
+                                    event.kind, event.session_id, self.rules)
             if previous is not None:
-                weights, ref = self._transitions.get(previous, ({}, listen.time_ms))
-                value, ref2 = decay.add(weights.get(listen.track_id, 0.0), ref, listen.time_ms, 1.0,
-                                        self.half_life_transitions)
-                if ref2 != ref:
-                    weights = decay.rescale(weights, ref, ref2, self.half_life_transitions)
-                weights[listen.track_id] = value
-                self._transitions[previous] = (weights, ref2)
-            self._changed.add(listen.user_id)
-            self._unpublished.add(listen.user_id)
+                self._successions.setdefault(previous, []).append((event.track_id, event.event_time_ms))
+            self._changed.add(event.user_id)
+            self._unpublished.add(event.user_id)
 
     def _factors(self) -> tuple[Callable[[str], Sequence[float] | None], str]:
         models: object = self.peers.get("models")
@@ -160,11 +209,12 @@ class UserStateState:
         return (lambda _user: None), ""
 
     def tick(self, now_ms: int, out: list[Emit]) -> None:
-        for track, (weights, ref) in self._transitions.items():
+        for track, pairs in self._successions.items():
+            weights, ref = decayed_successors(pairs, self.half_life_transitions)
             out.append(Emit(Topic.TRANSITION_DELTAS, track, TransitionDelta(
                 track_id=track, ref_time_ms=ref,
                 successors=[DecayedWeight(track_id=t, weight=w) for t, w in weights.items()])))
-        self._transitions.clear()
+        self._successions.clear()
         due = [u for u in self._unpublished if now_ms - self._published_at.get(u, -(2**62)) >= self.debounce_ms]
         if not due:
             return
@@ -177,15 +227,14 @@ class UserStateState:
                 self._changed.add(user_id)
             out.append(Emit(Topic.USER_STATE, user_id, UserState(
                 user_id=user_id, factors=factors(user_id) or [],
-                recent=[RecentListen(track_id=r.track_id, event_time_ms=r.event_time_ms, fraction=r.fraction)
-                        for r in profile.recent],
+                recent=[RecentListen(track_id=t, event_time_ms=ms, fraction=f) for t, ms, f in profile.recent],
                 genre_affinity=taste, cluster_id=profile.cluster_id, listens=profile.listens,
                 skip_rate=skip_rate(profile), model_version=version, updated_at_ms=now_ms)))
             self._published_at[user_id] = now_ms
             self._unpublished.discard(user_id)
 
     def changes(self) -> dict[str, StateEntry | None]:
-        result: dict[str, StateEntry | None] = {u: StateEntry(user=self.users[u]) for u in self._changed}
+        result: dict[str, StateEntry | None] = {u: StateEntry(user=self.users[u].to_proto()) for u in self._changed}
         self._changed.clear()
         return result
 

@@ -1,0 +1,69 @@
+"""Event-time windows and the late-event policy: which windows hold an event, and when a window stops taking them."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from botify_recommender.trends import TrendPartials
+from botify_recommender.windows import WindowSpec, is_open, parse_duration, parse_windows
+
+SPECS = [WindowSpec("1m", 60_000, 60_000), WindowSpec("1h", 3_600_000, 600_000), WindowSpec("1d", 86_400_000,
+                                                                                              3_600_000)]
+
+
+@given(t=st.integers(0, 2**41), spec=st.sampled_from(SPECS))
+def test_an_event_is_in_exactly_the_windows_that_contain_it(t: int, spec: WindowSpec) -> None:
+    starts = list(spec.starts(t))
+    assert len(starts) == spec.size_ms // spec.step_ms
+    assert all(s <= t < s + spec.size_ms and s % spec.step_ms == 0 for s in starts)
+    # the window before the first and after the last do not hold it
+    assert starts[0] - spec.step_ms + spec.size_ms <= t < starts[-1] + spec.step_ms
+
+
+def test_window_edges_belong_to_the_window_that_starts_there() -> None:
+    minute = SPECS[0]
+    assert list(minute.starts(60_000)) == [60_000]
+    assert list(minute.starts(59_999)) == [0]
+    assert list(SPECS[1].starts(3_600_000)) == [600_000 * k for k in range(1, 7)]
+
+
+def test_a_window_takes_events_until_the_watermark_reaches_end_plus_grace() -> None:
+    minute = SPECS[0]
+    assert is_open(minute, 0, watermark_ms=60_000 + 29_999, grace_ms=30_000)
+    assert not is_open(minute, 0, watermark_ms=60_000 + 30_000, grace_ms=30_000)
+    assert not is_open(minute, 0, watermark_ms=60_000, grace_ms=0)
+
+
+def test_late_events_count_in_open_windows_only_and_are_counted_as_late() -> None:
+    partials = TrendPartials(SPECS[:2], grace_ms=30_000)
+    partials.add(t_ms=200_000, genres=("rock",), track_id="a", ms_played=1_000)
+    partials.add(t_ms=150_000, genres=("rock",), track_id="b", ms_played=2_000)   # 50 s late: 1m window [120, 180) open
+    partials.add(t_ms=100_000, genres=("rock",), track_id="c", ms_played=4_000)   # 100 s late: [60, 120) closed
+    deltas = {(d.window, d.window_start_ms): (d.plays, d.ms_played) for d in partials.take_deltas()}
+    assert deltas[("1m", 180_000)] == (1, 1_000)
+    assert deltas[("1m", 120_000)] == (1, 2_000)
+    assert ("1m", 60_000) not in deltas
+    assert deltas[("1h", 0)] == (3, 7_000)          # the hour is open for all three
+    assert partials.late == 1
+    assert partials.take_deltas() == []             # taken once
+
+
+def test_replays_of_old_data_land_in_old_windows() -> None:
+    partials = TrendPartials(SPECS[:1], grace_ms=0)
+    t_2008 = 1_228_716_814_000
+    partials.add(t_ms=t_2008, genres=("jazz",), track_id="x", ms_played=60_000)
+    (delta,) = partials.take_deltas()
+    assert delta.window_start_ms == t_2008 - t_2008 % 60_000 and delta.window_end_ms == delta.window_start_ms + 60_000
+
+
+@pytest.mark.parametrize("text", ["", "1m,1m", "0m", "1h:7m", "1m:1h", "1x", "1h:10m:1m"])
+def test_bad_window_settings_are_refused_with_the_format(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_windows(text)
+
+
+def test_window_settings_parse() -> None:
+    assert parse_windows("1m, 1h:10m") == (WindowSpec("1m", 60_000, 60_000), WindowSpec("1h", 3_600_000, 600_000))
+    assert parse_duration("250ms") == 250
