@@ -20,6 +20,7 @@ from botify_api.trends import (
     UnknownWindowError,
 )
 from botify_api.trends_feed import TrendFeed
+from botify_core.codecs import CodecError, codec_for
 from botify_core.proto.botify.v1.trends_pb2 import TrackPlays, TrendSnapshot
 
 MINUTE = 60_000
@@ -150,6 +151,16 @@ def test_a_tombstone_forgets_its_window_and_genre() -> None:
     assert not feed.handle("1m/rock", None)
     with pytest.raises(InvalidSnapshotError, match="<window>/<genre>"):
         feed.handle("garbage", None)
+
+
+def test_records_are_decoded_and_bad_bytes_refused() -> None:
+    feed = TrendFeed()
+    feed.on_record("1m/rock", codec_for(TrendSnapshot).encode(snap("1m", T2008, MINUTE, "rock", 3, 6.0)))
+    assert [(g.genre, g.plays) for g in feed.board.popularity("1m", Metric.PLAYS).genres] == [("rock", 3)]
+    with pytest.raises(CodecError):             # the read model sends it to dead letters and goes on
+        feed.on_record("1m/rock", b"\xff\xff")
+    feed.on_record("1m/rock", None)
+    assert feed.board.popularity("1m", Metric.PLAYS).genres == ()
 
 
 async def test_subscriptions_wake_once_per_burst_and_leave_when_done() -> None:
