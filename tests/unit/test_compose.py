@@ -14,6 +14,7 @@ from botify_cli.main import app
 from botify_core.local_kafka import INFRA_DIR, kafka_version
 from botify_core.settings import REPO_ROOT, KafkaSettings, VectorSettings
 from botify_ingest.settings import IngestSettings
+from botify_recommender.settings import RecommenderSettings
 
 COMPOSE: dict[str, Any] = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 BOTIFY_SERVICES = {name: s for name, s in COMPOSE["services"].items() if s.get("build")}
@@ -49,6 +50,7 @@ def test_environment_variables_are_settings_botify_reads() -> None:
     known |= {f"BOTIFY_INGEST_{f.upper()}" for f in IngestSettings.model_fields}
     known |= {f"BOTIFY_AUDIO_{f.upper()}" for f in AudioSettings.model_fields}
     known |= {f"BOTIFY_API_{f.upper()}" for f in ApiSettings.model_fields}
+    known |= {f"BOTIFY_RECOMMENDER_{f.upper()}" for f in RecommenderSettings.model_fields}
     known |= {"QDRANT_URL", "QDRANT_API_KEY"} | {f"BOTIFY_VECTORS_{f.upper()}" for f in VectorSettings.model_fields}
     for name, service in BOTIFY_SERVICES.items():
         for variable in service["environment"]:
@@ -62,3 +64,13 @@ def test_the_gateway_serves_on_its_default_port_and_is_healthy_when_ready() -> N
     assert gateway["ports"] == [f"{port}:{port}"]
     assert gateway["healthcheck"]["test"][-1] == f"http://localhost:{port}/readyz"
     assert set(gateway["depends_on"]) == {"topics", "qdrant"}
+
+
+def test_the_stream_processor_serves_health_on_its_default_port_and_keeps_a_stable_worker_id() -> None:
+    worker = BOTIFY_SERVICES["recommender"]
+    port = RecommenderSettings().port
+    assert worker["command"] == ["recommender", "worker"]
+    assert worker["environment"]["BOTIFY_RECOMMENDER_PORT"] == str(port)
+    assert worker["ports"] == [f"{port}:{port}"]
+    assert worker["healthcheck"]["test"][-1] == f"http://localhost:{port}/readyz"
+    assert worker["environment"]["BOTIFY_RECOMMENDER_WORKER_ID"] == "0"   # its transactional id: fences a crashed self

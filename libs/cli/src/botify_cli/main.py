@@ -25,6 +25,9 @@ api_app = typer.Typer(help="The gateway: recommendations, the Botify session API
                       no_args_is_help=True)
 app.add_typer(api_app, name="api")
 app.add_typer(data_app, name="data")
+recommender_app = typer.Typer(help="The stream processor: trends, user state, transitions, online models.",
+                              no_args_is_help=True)
+app.add_typer(recommender_app, name="recommender")
 
 
 def _lab() -> typer.Typer:
@@ -96,6 +99,14 @@ def ingest_serve() -> None:
     from botify_ingest.main import serve
 
     serve()
+
+
+@recommender_app.command("worker")
+def recommender_worker() -> None:
+    """Run one stream-processor worker (BOTIFY_RECOMMENDER_*; give each worker its own WORKER_ID) until Ctrl-C."""
+    from botify_recommender.app import main as worker
+
+    worker()
 
 
 @api_app.command("serve")

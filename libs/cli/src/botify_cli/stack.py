@@ -32,6 +32,7 @@ from botify_core.processes import die_with_parent, free_port, port_open, signals
 from botify_core.settings import KafkaSettings, PathSettings
 from botify_datasets.synthetic import prepare_demo
 from botify_ingest.settings import IngestSettings
+from botify_recommender.settings import RecommenderSettings
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ def services() -> list[Service]:
                 links={"API docs": "/docs", "listens": "/v1/listens", "metrics": "/metrics"}),
         Service("audio-worker", [sys.executable, "-m", "botify_audio.main"], AudioSettings().port,
                 links={"metrics": "/metrics"}),
+        Service("recommender", [sys.executable, "-m", "botify_recommender.app", "worker"],
+                RecommenderSettings().port, links={"metrics": "/metrics"}),
         Service("gateway", [sys.executable, "-m", "botify_api.main"], ApiSettings().port,
                 links={"dashboard": "/", "API docs": "/docs",
                        "recommendations": "/v1/recommendations?user_id=syn-u0001", "metrics": "/metrics"}),
