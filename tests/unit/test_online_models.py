@@ -29,6 +29,7 @@ from botify_recommender.online_models import (
     Feedback,
     ItemDelta,
     ItemFactors,
+    PooledNegatives,
     RiverBaseline,
     feedback_step,
     fold_user_batch,
@@ -56,10 +57,14 @@ def no_user(user_id: str) -> FloatArray | None:
     return None
 
 
-def fixed_negatives(event: Feedback, items: ItemFactors, n: int) -> list[str]:
+def fixed_negative_ids(event: Feedback, n: int) -> list[str]:
     """Negatives that depend on the event only, so a reference loop can draw the very same ones."""
     rng = np.random.default_rng(int(event.event_id[1:]))
     return [t for t in rng.choice(TRACKS, n, replace=False) if t != event.track_id]
+
+
+def fixed_negatives(event: Feedback, items: ItemFactors, n: int) -> list[int]:
+    return [items.row(t) for t in fixed_negative_ids(event, n)]
 
 
 def known_items() -> ItemFactors:
@@ -78,7 +83,7 @@ def test_a_batch_fold_is_the_sequential_user_step_with_the_item_half_summed_per_
     users: dict[str, FloatArray] = {}
     summed = {t: np.zeros(CONFIG.dim) for t in TRACKS}
     for event in batch:
-        rows = [event.track_id, *fixed_negatives(event, items, CONFIG.n_negatives)]
+        rows = [event.track_id, *fixed_negative_ids(event, CONFIG.n_negatives)]
         user = users.get(event.user_id, new_user_vector(CONFIG))
         matrix = np.array([start[t] for t in rows])
         if event.weight > 0:
@@ -116,7 +121,7 @@ def test_batches_of_one_through_the_parameter_server_are_the_sequential_model() 
             owned[track_id] = state
             items.put(track_id, state.vector)
 
-        rows = [event.track_id, *fixed_negatives(event, items, CONFIG.n_negatives)]
+        rows = [event.track_id, *fixed_negative_ids(event, CONFIG.n_negatives)]
         user = reference_users.get(event.user_id, new_user_vector(CONFIG))
         reference_users[event.user_id], updates = feedback_step(
             user, np.array([reference_items[t] for t in rows]), event.weight, CONFIG)
@@ -240,3 +245,22 @@ def test_the_item_read_model_grows_and_keeps_every_vector() -> None:
     np.testing.assert_array_equal(items.get("n0"), initial_item_vector("n0", CONFIG))
     np.testing.assert_array_equal(items.get("n299"), np.full(CONFIG.dim, 299.0))
     np.testing.assert_array_equal(items.rows(["n4"])[0], initial_item_vector("n4", CONFIG))
+
+
+def test_pooled_negatives_bound_the_deltas_of_a_flush_and_still_cover_the_items() -> None:
+    items = ItemFactors(CONFIG)
+    catalog = [f"c{i}" for i in range(2000)]
+    for track_id in catalog:
+        items.row(track_id)
+    batch = [Feedback(f"e{i}", f"u{i % 300}", catalog[i % 50], 1.0) for i in range(3000)]
+    uniform = fold_user_batch(batch, no_user, items, CONFIG)
+    pool = PooledNegatives(size=16)
+    pooled = fold_user_batch(batch, no_user, items, CONFIG, negatives=pool)
+    assert len(uniform.item_deltas) > 1500          # uniform negatives touch nearly a new item each
+    assert len(pooled.item_deltas) <= 50 + 16        # the listened items plus the pool
+    assert pooled.steps == uniform.steps == len(batch)
+    drawn: set[str] = set()
+    for _ in range(40):                              # renewed at every flush, the pool wanders over the catalog
+        pool.renew()
+        drawn |= set(fold_user_batch(batch[:20], no_user, items, CONFIG, negatives=pool).item_deltas)
+    assert len(drawn - set(catalog[:50])) > 300

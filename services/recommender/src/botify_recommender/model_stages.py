@@ -7,7 +7,9 @@ share what a process knows of the items:
 * :class:`ModelsStage` (``models``, on ``listens``, before ``user-state``): folds each batch with
   :func:`~botify_recommender.online_models.fold_user_batch` (user vectors are its state, one changelog entry per
   touched user per flush), keeps the summed item deltas of the flush and sends one ``ItemFactorsDelta`` per touched
-  item to ``item-updates`` when the flush commits; trains River's baseline on the same feedback; and offers
+  item to ``item-updates`` when the flush commits; negatives come from a pool of ``mf_negative_pool`` items renewed
+  every flush (:class:`~botify_recommender.online_models.PooledNegatives`), so a flush touches the listened items
+  plus at most that many others; trains River's baseline on the same feedback; and offers
   ``user_factors`` to the user-state stage, which puts them in ``UserState``.
 * :class:`ItemOwnerStage` (``item-owner``, on ``item-updates``): sums the deltas a flush brought per item, applies
   them once (bounded by ``mf_max_delta_norm``), keeps the item vectors as its state and publishes ``FactorsUpdated``
@@ -56,6 +58,7 @@ from botify_recommender.online_models import (
     Feedback,
     ItemDelta,
     ItemFactors,
+    PooledNegatives,
     RiverBaseline,
     fold_user_batch,
     user_factors,
@@ -175,6 +178,7 @@ class ModelsState:
         self.users: dict[str, FloatArray] = {}
         self._changed: set[str] = set()
         self._deltas: dict[str, ItemDelta] = {}
+        self.negatives = PooledNegatives(runtime.settings.mf_negative_pool)
 
     def restore(self, key: str, entry: StateEntry) -> None:
         self.users[key] = np.frombuffer(entry.opaque, dtype=np.float64).copy()
@@ -182,7 +186,7 @@ class ModelsState:
     def fold(self, batch: Sequence[Listen], out: list[Emit]) -> None:
         feedback = [Feedback(listen.event.event_id, listen.user_id, listen.track_id,
                              self.rules.weight(listen.kind, listen.fraction)) for listen in batch]
-        result = fold_user_batch(feedback, self.users.get, self.runtime.items, self.runtime.config)
+        result = fold_user_batch(feedback, self.users.get, self.runtime.items, self.runtime.config, self.negatives)
         self.users.update(result.users)
         self._changed.update(result.users)
         for track_id, delta in result.item_deltas.items():
@@ -200,6 +204,7 @@ class ModelsState:
             out.append(Emit(Topic.ITEM_UPDATES, track_id, delta_message(track_id, delta, now_ms)))
         ITEM_DELTAS.inc(len(self._deltas))
         self._deltas = {}
+        self.negatives.renew()
         RIVER_MAE.set(self.runtime.river.mean_absolute_error)
 
     def changes(self) -> dict[str, StateEntry | None]:

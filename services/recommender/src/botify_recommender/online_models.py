@@ -152,25 +152,61 @@ class ItemFactors:
         size = len(self._ids)
         if size < 2:
             return []
-        digest = b"".join(hashlib.blake2b(f"{block}:{key}".encode(), digest_size=64).digest()
-                          for block in range((n + 7) // 8))
-        rows = [int.from_bytes(digest[8 * j:8 * j + 8], "little") % size for j in range(n)]
+        rows = [r % size for r in self.digest_ints(key, n)]
         return [(r + 1) % size if r == avoid_row else r for r in rows]
 
-    def sample(self, key: str, n: int, avoid: str) -> list[str]:
-        """The items of :meth:`sample_rows`."""
-        return [self._ids[r] for r in self.sample_rows(key, n, self._index.get(avoid, -1))]
+    @staticmethod
+    def digest_ints(key: str, n: int) -> list[int]:
+        """``n`` 64-bit integers that depend only on ``key``."""
+        digest = b"".join(hashlib.blake2b(f"{block}:{key}".encode(), digest_size=64).digest()
+                          for block in range((n + 7) // 8))
+        return [int.from_bytes(digest[8 * j:8 * j + 8], "little") for j in range(n)]
+
 
 
 class NegativeSampler(Protocol):
-    """Picks the items a listen is ranked against."""
+    """Picks the rows (in the read model) of the items a listen is ranked against; the listened item is known."""
 
-    def __call__(self, event: Feedback, items: ItemFactors, n: int) -> list[str]: ...
+    def __call__(self, event: Feedback, items: ItemFactors, n: int) -> list[int]: ...
 
 
-def uniform_negatives(event: Feedback, items: ItemFactors, n: int) -> list[str]:
+def uniform_negatives(event: Feedback, items: ItemFactors, n: int) -> list[int]:
     """Uniform over the known items, seeded by the event id: the same event and read model give the same sample."""
-    return items.sample(event.event_id, n, avoid=event.track_id)
+    return items.sample_rows(event.event_id, n, items.row(event.track_id))
+
+
+class PooledNegatives:
+    """Negatives drawn from a pool of ``size`` items drawn uniformly from the known ones, renewed by :meth:`renew`
+    (the models stage renews it at every flush).
+
+    Each listen's negatives are still uniform over the items, but those of one flush come from the same few, so
+    the flush sends at most ``size`` deltas for negatives instead of about ``n_negatives`` per listen: uniformly
+    sampled negatives are nearly all distinct items, and their deltas cost a record each on ``item-updates``, one
+    on ``item-factors`` and a changelog entry at the owner.
+
+    >>> items = ItemFactors(MFConfig(n_factors=2))
+    >>> for t in ["a", "b", "c", "d"]:
+    ...     _ = items.row(t)
+    >>> pool = PooledNegatives(size=2)
+    >>> len({r for i in range(20) for r in pool(Feedback(f"e{i}", "u", "a", 1.0), items, 3)}) <= 3
+    True
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pool: list[int] = []
+        self._renewals = 0
+
+    def renew(self) -> None:
+        self._pool = []
+        self._renewals += 1
+
+    def __call__(self, event: Feedback, items: ItemFactors, n: int) -> list[int]:
+        if len(self._pool) < min(self.size, len(items) - 1):
+            self._pool = items.sample_rows(f"pool-{self._renewals}-{len(items)}", self.size, -1)
+        avoid = items.row(event.track_id)
+        picks = [self._pool[r % len(self._pool)] for r in items.digest_ints(event.event_id, n)] if self._pool else []
+        return [p for p in picks if p != avoid] if len(items) > 1 else []
 
 
 def feedback_step(user: FloatArray, items: FloatArray, weight: float,
@@ -229,13 +265,11 @@ def _plan(batch: Iterable[Feedback], items: ItemFactors, n: int, negatives: Nega
     users: list[str] = []
     weights: list[float] = []
     rows: list[list[int]] = []
-    fast = negatives is uniform_negatives
     for event in batch:
         if event.weight == 0:
             continue
         row = items.row(event.track_id)  # known from now on, as a positive and as a future negative
-        sampled = items.sample_rows(event.event_id, n, row) if fast else \
-            [items.row(t) for t in negatives(event, items, n)]
+        sampled = negatives(event, items, n)
         if sampled:
             users.append(event.user_id)
             weights.append(event.weight)

@@ -61,6 +61,9 @@ class RecommenderSettings(ServiceSettings):
     mf_learning_rate: float = Field(default=0.05, gt=0)
     mf_l2: float = Field(default=0.01, ge=0)
     mf_negatives: int = Field(default=4, ge=1, description="items sampled per listen for its ranking step")
+    mf_negative_pool: int = Field(default=32, ge=1, description="a flush draws each listen's negatives from this "
+                                                               "many items (so it sends at most this many deltas "
+                                                               "for negatives)")
     mf_max_delta_norm: float | None = Field(default=1.0, gt=0,
                                             description="an item moves at most this far per flush of its owner "
                                                         "(hot items); unset: no bound")
