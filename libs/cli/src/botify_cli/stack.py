@@ -60,7 +60,7 @@ def services() -> list[Service]:
                 RecommenderSettings().port, links={"metrics": "/metrics"}),
         Service("gateway", [sys.executable, "-m", "botify_api.main"], ApiSettings().port,
                 links={"dashboard": "/", "API docs": "/docs",
-                       "recommendations": "/v1/recommendations?user_id=syn-u0001", "metrics": "/metrics"}),
+                       "recs": "/v1/recommendations?user_id=syn-u0001", "metrics": "/metrics"}),
     ]
 
 

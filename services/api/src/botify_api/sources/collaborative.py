@@ -23,5 +23,5 @@ class CollaborativeSource(StoreBacked):
         store = self.world.store
         if store is None:
             raise SourceUnavailableError("vector store unavailable")
-        hits = store.search(CF, list(query.user.factors), query.n)
+        hits = sorted(store.search(CF, list(query.user.factors), query.n), key=lambda h: (-h.score, str(h.id)))
         return [Candidate(str(hit.id), float(hit.score), "people with your taste play it") for hit in hits]
