@@ -1,1 +1,1 @@
-"""Not built yet: the Faust stream processor. See README.md beside this package."""
+"""The stream processor: a Faust app hosting a transactional engine (see README.md beside this package)."""
