@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import http.server
 import io
+import os
+import signal
 import socket
 import threading
 import uuid
@@ -261,3 +263,28 @@ async def test_vectors_reach_the_store_and_a_restart_does_not_embed_again(
         sink.stop()
         await task
         store.close()
+
+
+async def test_a_decode_process_that_dies_does_not_stop_the_worker(topics: KafkaSettings, tmp_path: Path,
+                                                                   embedder: Embedder) -> None:
+    uris = {f"c{i}": write(tmp_path / f"c{i}.wav", sound(2.0, 300.0 + 50 * i)).as_uri() for i in range(4)}
+    settings = settings_for(topics, tmp_path).model_copy(update={"decode_workers": 1})
+    progress = Progress()
+    worker = AudioWorker(settings, embedder, on_batch=progress)  # its own decode pool
+    task = asyncio.create_task(worker.run())
+    try:
+        async with EventProducer(topics) as producer:
+            await producer.send(Topic.TRACKS, "c0", track("c0", uris["c0"]))
+            await progress.until_seen({"c0"})
+            (pid,) = worker.pool._processes  # type: ignore[attr-defined]  # the decode process we started
+            os.kill(pid, signal.SIGKILL)
+            await producer.send_many(Topic.TRACKS, [(k, track(k, uris[k])) for k in ("c1", "c2", "c3")])
+            await progress.until_seen({"c1", "c2", "c3"})
+    finally:
+        worker.stop()
+        await task
+    embedded = {k for o in progress.outcomes for k in o.embedded}
+    failed = {k: r for o in progress.outcomes for k, r in o.failed.items()}
+    # what was in flight when the process died may be refused as unreadable; what came after is embedded
+    assert {"c0", "c3"} <= embedded and set(failed) <= {"c1", "c2"}
+    assert all(reason is Failure.UNREADABLE for reason in failed.values())

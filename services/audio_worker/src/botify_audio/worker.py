@@ -18,6 +18,7 @@ import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -157,10 +158,21 @@ class AudioWorker:
                     pending = self._parse(record)
                     if pending.track is not None and pending.track.audio_uri:
                         known = self.ledger.known(pending.track.track_id, self.embedder.version)
-                        pending.decoding = loop.run_in_executor(self.pool, hear, pending.track.audio_uri, known,
-                                                                self.spec)
+                        uri = pending.track.audio_uri
+                        try:
+                            pending.decoding = loop.run_in_executor(self._live_pool(), hear, uri, known, self.spec)
+                        except BrokenProcessPool:  # it broke since we looked: the next look replaces it
+                            pending.decoding = loop.run_in_executor(self._live_pool(), hear, uri, known, self.spec)
                     await queue.put(pending)
             await self._update_lag(consumer, queue.qsize())
+
+    def _live_pool(self) -> Executor:
+        """The decode pool, replaced when one of its processes died (a decoder crash must not stop the worker)."""
+        if isinstance(self.pool, ProcessPoolExecutor) and getattr(self.pool, "_broken", False) and self._own_pool:
+            log.warning("a decode process died; starting a new decode pool")
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = decode_pool(self.settings.decode_workers)
+        return self.pool
 
     @staticmethod
     def _parse(record: Record) -> Pending:
