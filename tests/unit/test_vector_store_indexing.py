@@ -1,4 +1,5 @@
-"""The sink's pure core on a real Edge store: records in, points, payloads, deletes and dead letters out."""
+"""The sink's pure core on a real Edge store: records in, points, payloads, deletes and dead letters out; and the
+HNSW build after a batch."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from botify_core.codecs import codec_for
@@ -13,8 +15,18 @@ from botify_core.proto.botify.v1.catalog_pb2 import TrackEmbedded, TrackUpserted
 from botify_core.proto.botify.v1.models_pb2 import FactorsUpdated
 from botify_core.settings import KafkaSettings, PathSettings, VectorSettings
 from botify_core.topics import Topic
-from botify_core.vectors import AUDIO, CF, PayloadFilter, VectorStore, open_vector_store
+from botify_core.vectors import (
+    AUDIO,
+    CF,
+    Distance,
+    EdgeVectorStore,
+    HnswParams,
+    PayloadFilter,
+    VectorStore,
+    open_vector_store,
+)
 from botify_core.vectors.indexing import VectorIndexer
+from botify_core.vectors.sink import VectorSink
 
 KAFKA = KafkaSettings(topic_prefix="x.")
 SETTINGS = VectorSettings(qdrant_url=None, audio_dim=4, cf_dim=3)
@@ -123,3 +135,22 @@ def test_unusable_records_become_dead_letters_with_the_reason_and_the_batch_goes
                                                                             b"\xff\xff")
     assert [h.id for h in store.search(AUDIO, [0, 0, 0, 1], k=10)] == ["t5"]
     assert indexer.stats.dead_letters == 5
+
+
+@pytest.mark.parametrize("build_index", [True, False])
+def test_the_sink_builds_due_hnsw_indexes_only_when_told(tmp_path: Path, build_index: bool) -> None:
+    # a 10 KB indexing threshold, so 300 vectors of 16 floats (19 KB) are due for an index
+    store = EdgeVectorStore(tmp_path, HnswParams(m=16, ef_construct=100, ef=128), indexing_threshold_kb=10)
+    settings = VectorSettings(qdrant_url=None, audio_dim=16, cf_dim=3, sink_build_index=build_index)
+    store.ensure_collection(AUDIO, 16, Distance.COSINE)
+    store.ensure_collection(CF, 3, Distance.DOT)
+    try:
+        sink = VectorSink(store, KAFKA, settings)
+        vectors = np.random.default_rng(0).normal(size=(300, 16))
+        assert sink.apply([embedded(f"t{i}", v.tolist(), rock=1.0) for i, v in enumerate(vectors)]) == []
+        assert store.count(AUDIO) == 300
+        assert store.indexed(AUDIO) == (300 if build_index else 0)
+        (hit,) = store.search(AUDIO, vectors[7].tolist(), k=1)
+        assert hit.id == "t7"
+    finally:
+        store.close()

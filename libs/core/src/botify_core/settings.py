@@ -87,6 +87,8 @@ class VectorSettings(BaseSettings):
     hnsw_ef_construct: int = Field(default=200, ge=4, le=4096, description="HNSW candidates while building")
     hnsw_ef: int = Field(default=256, ge=1, le=8192, description="HNSW candidates while searching")
     sink_batch_size: int = Field(default=500, ge=1, le=100_000, description="records the sink applies at once")
+    sink_build_index: bool = Field(default=True, description="the sink builds due HNSW indexes after each batch "
+                                   "(Qdrant Edge: the build stalls the hosting process; see docs/operations.md)")
     genre_min_probability: float = Field(default=0.2, ge=0.0, le=1.0,
                                          description="a genre enters a track's payload from this probability")
     max_genres: int = Field(default=3, ge=1, le=32, description="most genres in a track's payload")

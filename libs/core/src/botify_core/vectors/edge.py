@@ -32,10 +32,13 @@ def edge_filter(payload_filter: PayloadFilter | None) -> qe.Filter | None:
 class EdgeVectorStore:
     """A :class:`~botify_core.vectors.contract.VectorStore` over ``qdrant-edge-py`` shards in ``folder``."""
 
-    def __init__(self, folder: Path, hnsw: HnswParams, search_threads: int | None = None) -> None:
+    def __init__(self, folder: Path, hnsw: HnswParams, search_threads: int | None = None,
+                 indexing_threshold_kb: int | None = None) -> None:
         self.folder = folder
         self.hnsw = hnsw
         self._search_threads = search_threads
+        #: a segment's vectors are indexed from this size on (None: Qdrant's default, 10 MB)
+        self._indexing_threshold_kb = indexing_threshold_kb
         self._collections = Collections()
         self._shards: dict[str, qe.EdgeShard] = {}
 
@@ -44,7 +47,8 @@ class EdgeVectorStore:
             vectors=qe.EdgeVectorParams(size=spec.dim, distance=_DISTANCES[spec.distance]),
             hnsw_config=qe.HnswIndexConfig(m=self.hnsw.m, ef_construct=self.hnsw.ef_construct,
                                            full_scan_threshold=10_000),
-            max_search_threads=self._search_threads)
+            max_search_threads=self._search_threads,
+            optimizers=qe.EdgeOptimizersConfig(indexing_threshold=self._indexing_threshold_kb))
 
     def ensure_collection(self, name: str, dim: int, distance: Distance, keyword_fields: Sequence[str] = ()) -> None:
         spec = CollectionSpec(name, dim, Distance(distance), tuple(keyword_fields))
