@@ -20,6 +20,7 @@ lint:             ## ruff and mypy (strict)
 
 bench: setup      ## benchmarks; results land in bench/results/ (each script runs as a module from the repo root)
 	@$(RUN) python -m bench.ingest
+	@$(RUN) python -m bench.stream
 	@$(RUN) python -m bench.audio
 	@$(RUN) python -m bench.api
 

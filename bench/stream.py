@@ -1,0 +1,496 @@
+"""Stream processor throughput and freshness, against a raw aiokafka loop and a no-op Faust agent in the same run.
+
+    uv run --frozen python -m bench.stream [--events 200000] [--rate 1000] [--seconds 15] [--intervals 50,100,250]
+
+A real broker (``LocalKafka`` on a free port, stopped by its PID), 4 partitions, a catalog of tracks and N listens
+of ~70 B produced up front. Then, each consuming those same N records from the beginning:
+
+1. raw consumer: an aiokafka loop that decodes each ``ListenEvent`` and counts it per genre (the ceiling);
+2. no-op Faust agent: a Faust worker (its own process) whose agent only counts (Faust's own cost per message);
+3. pipeline, one worker: ``botify recommender worker`` (its own process) with every stage on, exactly-once;
+4. pipeline, two workers: two such processes in one group sharing the partitions;
+5. freshness: with the pipeline worker caught up, listens at a fixed rate (open loop); the time from producing
+   each one to its effect becoming visible to a ``read_committed`` consumer in ``user-state`` (its user's first
+   state) and in ``genre-trends`` (a snapshot whose play count includes it), p50/p99, at several commit intervals.
+
+Throughput counts from the first record a consumer sees (the raw loop, the agent) or the first committed
+transaction (the pipeline) to the last, so start-up and the first rebalance are not in it. The pipeline phases
+keep their state in the run's own topics: phases 3 to 5 each get a fresh topic prefix holding a byte-identical copy
+of the listens (otherwise a worker would restore the previous phase's state). Results: bench/results/stream.json
+and the README table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+from numpy.typing import NDArray
+
+from bench.machine import describe, update_readme_table
+from botify_core.admin import ensure_topics
+from botify_core.clock import now_ms
+from botify_core.codecs import codec_for
+from botify_core.local_kafka import LocalKafka
+from botify_core.processes import terminate
+from botify_core.producer import producer_config
+from botify_core.proto.botify.v1.catalog_pb2 import TrackUpserted
+from botify_core.proto.botify.v1.listen_pb2 import ListenEvent, ListenKind, ListenSource
+from botify_core.proto.botify.v1.models_pb2 import UserState
+from botify_core.proto.botify.v1.trends_pb2 import TrendSnapshot
+from botify_core.settings import REPO_ROOT, KafkaSettings
+from botify_core.topics import Topic
+from botify_recommender.app import stages
+from botify_recommender.worker_process import WorkerProcess
+
+RESULTS = REPO_ROOT / "bench" / "results" / "stream.json"
+GENRES = ("rock", "pop", "electronic", "hiphop", "jazz", "classical", "metal", "folk", "blues", "reggae")
+N_USERS, N_TRACKS = 5_000, 20_000
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The catalog and the listens every phase consumes, encoded once."""
+
+    tracks: list[tuple[bytes, bytes]]
+    listens: list[tuple[bytes, bytes]]
+    genre_of: dict[str, str]
+
+    @property
+    def listen_bytes(self) -> float:
+        return float(np.mean([len(v) for _, v in self.listens[:1000]]))
+
+
+def track_id(i: int) -> str:
+    return f"t{i:05d}"
+
+
+def listen(i: int, start_ms: int, rng: np.random.Generator, user: str | None = None) -> ListenEvent:
+    """Listen ``i``: a Zipf-ish track choice (hot items exist), mostly completed plays, some skips."""
+    track = int(min(rng.zipf(1.2), N_TRACKS)) - 1
+    duration = 180_000 + (track % 120) * 1000
+    played = duration if rng.random() < 0.7 else int(duration * rng.random() * 0.5)
+    return ListenEvent(event_id=f"b{i:09d}", user_id=user or f"u{int(rng.integers(N_USERS)):04d}",
+                       track_id=track_id(track), event_time_ms=start_ms + i // 4, ms_played=played,
+                       track_duration_ms=duration, kind=ListenKind.LISTEN_KIND_PLAY,
+                       source=ListenSource.LISTEN_SOURCE_USER)
+
+
+def workload(n: int, seed: int = 0) -> Workload:
+    rng = np.random.default_rng(seed)
+    codec, tracks_codec = codec_for(ListenEvent), codec_for(TrackUpserted)
+    genre_of = {track_id(i): GENRES[i % len(GENRES)] for i in range(N_TRACKS)}
+    tracks = [(t.encode(), tracks_codec.encode(TrackUpserted(track_id=t, genres=[g], artist_id=f"a{i % 900}",
+                                                             duration_ms=180_000 + (i % 120) * 1000)))
+              for i, (t, g) in enumerate(genre_of.items())]
+    start = now_ms() - n // 4  # event times end about now: every window is open, none expired
+    events = (listen(i, start, rng) for i in range(n))
+    return Workload(tracks, [(e.user_id.encode(), codec.encode(e)) for e in events], genre_of)
+
+
+async def produce(settings: KafkaSettings, topic: Topic, records: Sequence[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(**producer_config(settings))
+    await producer.start()
+    try:
+        name = settings.topic(topic)
+        futures = [await producer.send(name, value, key=key) for key, value in records]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def warm_group_coordinator(settings: KafkaSettings) -> None:
+    """Join and commit as a throwaway group, so the broker has created ``__consumer_offsets``.
+
+    On a fresh broker the first group to join meets GroupCoordinatorNotAvailable while that topic is created;
+    a Faust worker meeting it never finished joining in our runs.
+    """
+    await ensure_topics(settings, [Topic.LISTENS])
+    await produce(settings, Topic.LISTENS, [(b"warm-up", b"")])
+    consumer = AIOKafkaConsumer(settings.topic(Topic.LISTENS), bootstrap_servers=settings.bootstrap_servers,
+                                group_id="bench-warm-up", auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.getone()
+        await consumer.commit()
+    finally:
+        await consumer.stop()
+
+
+async def raw_consumer(settings: KafkaSettings, n: int, genre_of: dict[str, str]) -> float:
+    """Events/s of a plain aiokafka loop that decodes every listen and counts it per genre."""
+    consumer = AIOKafkaConsumer(settings.topic(Topic.LISTENS), bootstrap_servers=settings.bootstrap_servers,
+                                group_id=None, auto_offset_reset="earliest", enable_auto_commit=False,
+                                max_partition_fetch_bytes=8 << 20, fetch_max_bytes=32 << 20)
+    codec = codec_for(ListenEvent)
+    counts: Counter[str] = Counter()
+    seen, started = 0, 0.0
+    await consumer.start()
+    try:
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=20_000)
+            if not started and batches:
+                started = time.perf_counter()
+            for records in batches.values():
+                for record in records:
+                    counts[genre_of.get(codec.decode(record.value).track_id, "unknown")] += 1
+            seen += sum(len(r) for r in batches.values())
+        elapsed = time.perf_counter() - started
+    finally:
+        await consumer.stop()
+    assert sum(counts.values()) == n, (sum(counts.values()), n)
+    return n / elapsed
+
+
+def noop_agent_main(bootstrap: str, topic: str, expect: int, workdir: str) -> None:
+    """The no-op Faust worker (run in its own process): count records; print the rate when ``expect`` arrived."""
+    import faust
+
+    app = faust.App(f"bench-noop-{os.getpid()}", broker=f"kafka://{bootstrap}", store="memory://",
+                    web_enabled=False, topic_disable_leader=True, datadir=workdir,
+                    consumer_auto_offset_reset="earliest")
+    source = app.topic(topic, key_serializer="raw", value_serializer="raw")
+    seen = [0, 0.0]
+
+    @app.agent(source)
+    async def noop(stream: Any) -> None:
+        async for _value in stream:
+            if seen[0] == 0:
+                seen[1] = time.perf_counter()
+            seen[0] += 1
+            if seen[0] == expect:
+                rate = (expect - 1) / (time.perf_counter() - seen[1])
+                print(json.dumps({"noop_agent_events_per_s": rate}), flush=True)
+
+    with (Path(workdir) / "noop.out").open("w") as faust_stdout:
+        worker = faust.Worker(app, loglevel=os.environ.get("BENCH_FAUST_LOGLEVEL", "WARNING"), quiet=True,
+                              redirect_stdouts=False, stdout=faust_stdout)
+        worker.spinner = None  # it writes to stdout and turns debug logging on everywhere (~9% CPU)
+        worker.execute_from_commandline()
+
+
+async def noop_agent(settings: KafkaSettings, n: int, workdir: Path) -> float:
+    """Events/s of the no-op Faust agent, from its first record to its ``n``-th (start-up not counted)."""
+    with (workdir / "noop.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.stream", "noop-agent", settings.bootstrap_servers,
+            settings.topic(Topic.LISTENS), str(n), str(workdir), cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE,
+            stderr=log)
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(600):
+            while line := await process.stdout.readline():
+                if line.startswith(b"{"):
+                    return float(json.loads(line)["noop_agent_events_per_s"])
+        raise RuntimeError(f"the no-op agent exited ({await process.wait()}) before its result; see noop.log")
+    finally:
+        terminate(process.pid)
+
+
+async def committed(settings: KafkaSettings, group: str, n: int, timeout_s: float) -> tuple[float, float, int]:
+    """Watch ``group``'s committed offsets on ``listens``: (first progress, all ``n`` committed, offsets at first)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    name = settings.topic(Topic.LISTENS)
+    first_at, first_total = 0.0, 0
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                offsets = await admin.list_consumer_group_offsets(group)
+                total = sum(o.offset for tp, o in offsets.items() if tp.topic == name and o.offset > 0)
+                if total and not first_at:
+                    first_at, first_total = time.perf_counter(), total
+                if total >= n:
+                    return first_at, time.perf_counter(), first_total
+                await asyncio.sleep(0.05)  # another process's progress: nothing to await but its offsets
+    except TimeoutError:
+        raise RuntimeError(f"group {group} did not commit {n} listens within {timeout_s} s") from None
+    finally:
+        await admin.close()
+
+
+def source_partitions(partitions: int) -> int:
+    """How many partitions a worker group shares: every stage's source topic, ``listens`` included."""
+    return partitions * len({Topic.LISTENS, *(stage.source for stage in stages())})
+
+
+async def settled(workers: Sequence[WorkerProcess], total: int, timeout_s: float = 120.0) -> None:
+    """Every worker ready and the group's partitions all assigned, each worker holding some."""
+    for worker in workers:
+        await worker.ready(timeout_s)
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                owned = [(await client.get(w.url + "/readyz")).json()["partitions"] for w in workers]
+                if sum(owned) == total and all(owned):
+                    return
+                await asyncio.sleep(0.1)  # a rebalance in other processes: poll their readiness endpoints
+
+
+def start_workers(settings: KafkaSettings, count: int, group: str, workdir: Path,
+                  commit_interval_ms: int, **extra: str | int) -> list[WorkerProcess]:
+    return [WorkerProcess(settings, worker_id=str(i), group_id=group, log=workdir / f"{group}-{i}.log",
+                          var_dir=workdir / f"{group}-var-{i}", commit_interval_ms=commit_interval_ms, **extra)
+            for i in range(count)]
+
+
+async def pipeline(settings: KafkaSettings, work: Workload, workers: int, commit_interval_ms: int,
+                   workdir: Path) -> float:
+    """Events/s of the full pipeline in ``workers`` processes: from its first committed transaction to the last
+    listen committed. The listens are produced once the group has settled, so no start-up rebalance is timed."""
+    await ensure_topics(settings)
+    await produce(settings, Topic.TRACKS, work.tracks)
+    group = f"pipeline-{workers}"
+    procs = start_workers(settings, workers, group, workdir, commit_interval_ms)
+    try:
+        await settled(procs, source_partitions(settings.partitions))
+        watch = asyncio.create_task(committed(settings, group, len(work.listens), timeout_s=900))
+        await produce(settings, Topic.LISTENS, work.listens)
+        first_at, done_at, first_total = await watch
+    finally:
+        for proc in procs:
+            proc.stop()
+    return (len(work.listens) - first_total) / (done_at - first_at)
+
+
+@dataclass
+class Visible:
+    """When each freshness listen (named by its user, one of its own) was produced and first seen in each output."""
+
+    expected: int
+    produced: dict[str, float] = field(default_factory=dict)
+    user_seen: dict[str, float] = field(default_factory=dict)
+    trend_seen: dict[str, float] = field(default_factory=dict)
+    buckets: dict[tuple[int, str], list[str]] = field(default_factory=dict)  # (1m start, genre) -> users, in order
+
+    def apply_trend(self, snapshot: TrendSnapshot, counted: dict[tuple[int, str], int], seen_at: float) -> None:
+        """A snapshot of a 1m window counting ``plays`` listens shows the first ``plays`` of its bucket (in
+        production order: across partitions the order of counting may differ slightly; at 1,000/s this moves a
+        stamp by about one listen's gap)."""
+        if snapshot.window != "1m":
+            return
+        key = (snapshot.window_start_ms, snapshot.genre)
+        done = counted.get(key, 0)
+        for user in self.buckets.get(key, [])[done:snapshot.plays]:
+            self.trend_seen.setdefault(user, seen_at)
+        counted[key] = max(done, snapshot.plays)
+
+    def complete(self) -> bool:
+        """Every measured listen produced and seen in both outputs."""
+        return len(self.produced) == self.expected and all(
+            u in self.user_seen and u in self.trend_seen for u in self.produced)
+
+    def latencies_ms(self, seen: dict[str, float]) -> NDArray[np.float64]:
+        return np.array([(seen[u] - t) * 1000 for u, t in self.produced.items() if u in seen])
+
+
+async def follow_outputs(settings: KafkaSettings, visible: Visible, done: asyncio.Event) -> None:
+    """read_committed consumers of ``user-state`` and ``genre-trends``: stamp each listen when its effect shows;
+    set ``done`` once every measured listen was seen in both."""
+    user_codec, trend_codec = codec_for(UserState), codec_for(TrendSnapshot)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                                isolation_level="read_committed", enable_auto_commit=False, fetch_max_wait_ms=10)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(settings.topic(t), p) for t in (Topic.USER_STATE, Topic.GENRE_TRENDS)
+                 for p in range(settings.partitions)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        users_topic = settings.topic(Topic.USER_STATE)
+        counted: dict[tuple[int, str], int] = {}
+        while not done.is_set():
+            for tp, records in (await consumer.getmany(timeout_ms=100)).items():
+                seen_at = time.time()
+                for record in records:
+                    if tp.topic == users_topic:
+                        visible.user_seen.setdefault(user_codec.decode(record.value).user_id, seen_at)
+                    else:
+                        visible.apply_trend(trend_codec.decode(record.value), counted, seen_at)
+            if visible.complete():
+                done.set()
+    finally:
+        await consumer.stop()
+
+
+async def paced_listens(settings: KafkaSettings, visible: Visible, work: Workload, rate: float, n: int,
+                        warm_up: int, tag: str) -> None:
+    """``warm_up + n`` listens at ``rate``/s, open loop, each from a new user, stamped with the wall clock."""
+    codec = codec_for(ListenEvent)
+    rng = np.random.default_rng(0)
+    producer = AIOKafkaProducer(**producer_config(settings))
+    await producer.start()
+    try:
+        name = settings.topic(Topic.LISTENS)
+        begin = time.time() + 0.2
+        sends = []
+        for i in range(warm_up + n):
+            delay = begin + i / rate - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)  # open-loop pacing: each listen leaves on its schedule
+            event = listen(i, 0, rng, user=f"{tag}-{i}")
+            event.event_time_ms = now_ms()
+            visible.buckets.setdefault((event.event_time_ms // 60_000 * 60_000, work.genre_of[event.track_id]),
+                                       []).append(event.user_id)
+            if i >= warm_up:
+                visible.produced[event.user_id] = time.time()
+            sends.append(await producer.send(name, codec.encode(event), key=event.user_id.encode()))
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+async def freshness(settings: KafkaSettings, work: Workload, rate: float, seconds: float, commit_interval_ms: int,
+                    workdir: Path) -> dict[str, float]:
+    """Freshness at one commit interval: one worker, caught up; snapshots on the same cadence as commits."""
+    await ensure_topics(settings)
+    await produce(settings, Topic.TRACKS, work.tracks)
+    (worker,) = start_workers(settings, 1, f"fresh-{commit_interval_ms}", workdir, commit_interval_ms,
+                              snapshot_interval_ms=commit_interval_ms, user_state_debounce_ms=0)
+    n = int(rate * seconds)
+    visible, done = Visible(n), asyncio.Event()
+    try:
+        await settled([worker], source_partitions(settings.partitions))
+        follower = asyncio.create_task(follow_outputs(settings, visible, done))
+        await paced_listens(settings, visible, work, rate, n, warm_up=int(rate), tag=f"f{commit_interval_ms}")
+        try:
+            await asyncio.wait_for(done.wait(), timeout=30)
+        except TimeoutError:
+            done.set()  # what never showed is reported as unseen listens
+        await follower
+    finally:
+        worker.stop()
+    users, trends = visible.latencies_ms(visible.user_seen), visible.latencies_ms(visible.trend_seen)
+    if not len(users) or not len(trends):
+        raise RuntimeError(f"{len(users)} listens showed in user-state and {len(trends)} in genre-trends; "
+                           f"see {worker.log}")
+    both = np.maximum(users, trends) if len(users) == len(trends) == n else np.concatenate([users, trends])
+    return {"commit_interval_s": commit_interval_ms / 1000,
+            "user_state_p50_ms": float(np.percentile(users, 50)), "user_state_p99_ms": float(np.percentile(users, 99)),
+            "genre_trends_p50_ms": float(np.percentile(trends, 50)),
+            "genre_trends_p99_ms": float(np.percentile(trends, 99)),
+            "freshness_p50_ms": float(np.percentile(both, 50)), "freshness_p99_ms": float(np.percentile(both, 99)),
+            "unseen_listens": 2 * n - len(users) - len(trends)}
+
+
+async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> dict[str, Any]:
+    def prefixed(phase: str) -> KafkaSettings:
+        return KafkaSettings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=f"bench.{phase}.",
+                             partitions=args.partitions)
+
+    work = workload(args.events)
+    await warm_group_coordinator(prefixed("warm"))
+    intervals = [int(x) for x in args.intervals.split(",")]
+    per_interval = []
+    for interval in intervals:
+        per_interval.append(await freshness(prefixed(f"fresh{interval}"), work, args.rate, args.seconds, interval,
+                                            workdir))
+        print(json.dumps(per_interval[-1]), flush=True)
+    meets = [r for r in per_interval if r["freshness_p99_ms"] < args.target_p99_ms]
+    # the longest interval that meets the target: fewer, larger transactions for the same freshness promise
+    chosen = max(meets, key=lambda r: r["commit_interval_s"]) if meets else \
+        min(per_interval, key=lambda r: r["freshness_p99_ms"])
+    interval_ms = int(chosen["commit_interval_s"] * 1000)
+
+    one = prefixed("one")
+    pipeline_one = await pipeline(one, work, 1, interval_ms, workdir)
+    print(json.dumps({"pipeline_events_per_s": pipeline_one}), flush=True)
+    pipeline_two = await pipeline(prefixed("two"), work, 2, interval_ms, workdir)
+    print(json.dumps({"pipeline_two_workers_events_per_s": pipeline_two}), flush=True)
+    raw = await raw_consumer(one, args.events, work.genre_of)
+    noop = await noop_agent(one, args.events, workdir)
+    return {
+        "raw_consumer_events_per_s": raw, "noop_agent_events_per_s": noop, "pipeline_events_per_s": pipeline_one,
+        "pipeline_two_workers_events_per_s": pipeline_two,
+        "freshness_p50_ms": chosen["freshness_p50_ms"], "freshness_p99_ms": chosen["freshness_p99_ms"],
+        "freshness_load_events_per_s": args.rate, "commit_interval_s": chosen["commit_interval_s"],
+        "ratios": {"pipeline_to_noop_agent": pipeline_one / noop, "pipeline_to_raw_consumer": pipeline_one / raw,
+                   "two_workers_to_one": pipeline_two / pipeline_one},
+        "freshness_by_commit_interval": per_interval,
+        "conditions": {"events": args.events, "partitions": args.partitions, "event_protobuf_bytes": work.listen_bytes,
+                       "tracks": N_TRACKS, "users": N_USERS, "kafka": broker.version,
+                       "processing_guarantee": "exactly_once (one Kafka transaction per flush: outputs, state "
+                                               "changelog and offsets)",
+                       "freshness_seconds_per_interval": args.seconds,
+                       "freshness_definition": "produce -> first read_committed sight of the listen's user in "
+                                               "user-state and of a 1m genre-trends snapshot counting it; "
+                                               "freshness_p*_ms is the later of the two per listen",
+                       "machine": describe(),
+                       "caveat": "a 2-core machine shared with other engineers' test runs while measuring"},
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    r, c = result["ratios"], result["conditions"]
+    lines = [
+        "| measure | value | target |", "|---|---:|---|",
+        f"| raw aiokafka loop, decode + count per genre (ceiling) | {result['raw_consumer_events_per_s']:,.0f} "
+        "events/s | |",
+        f"| no-op Faust agent (baseline) | {result['noop_agent_events_per_s']:,.0f} events/s | |",
+        f"| full pipeline, 1 worker, exactly-once | {result['pipeline_events_per_s']:,.0f} events/s "
+        f"({r['pipeline_to_noop_agent']:.0%} of no-op agent) | >= 50% of no-op, >= 3,000/s |",
+        f"| full pipeline, 2 workers | {result['pipeline_two_workers_events_per_s']:,.0f} events/s "
+        f"({r['two_workers_to_one']:.2f}x one) | >= 1.7x |",
+        f"| freshness p50 / p99 at {result['freshness_load_events_per_s']:,.0f} events/s, commit every "
+        f"{result['commit_interval_s'] * 1000:.0f} ms | {result['freshness_p50_ms']:.0f} / "
+        f"{result['freshness_p99_ms']:.0f} ms | p99 < 500 ms |",
+        "", "| commit interval | user-state p50 / p99 | genre-trends p50 / p99 |", "|---:|---:|---:|",
+    ]
+    lines += [f"| {f['commit_interval_s'] * 1000:.0f} ms | {f['user_state_p50_ms']:.0f} / {f['user_state_p99_ms']:.0f}"
+              f" ms | {f['genre_trends_p50_ms']:.0f} / {f['genre_trends_p99_ms']:.0f} ms |"
+              for f in result["freshness_by_commit_interval"]]
+    lines += ["", f"_Kafka {c['kafka']}, {c['partitions']} partitions, {c['events']:,} listens of "
+              f"{c['event_protobuf_bytes']:.0f} B; {c['machine']['cores']} cores ({c['machine']['cpu']}), "
+              f"shared with other work while measuring. `uv run --frozen python -m bench.stream` "
+              f"({c['machine']['measured_at']})._"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    if len(sys.argv) == 6 and sys.argv[1] == "noop-agent":
+        bootstrap, topic, expect, agent_dir = sys.argv[2:]
+        sys.argv = [sys.argv[0], "worker"]  # what Faust's command line expects to find
+        noop_agent_main(bootstrap, topic, int(expect), agent_dir)
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=1000.0, help="freshness load, listens/s")
+    parser.add_argument("--seconds", type=float, default=15.0, help="freshness run per commit interval")
+    parser.add_argument("--intervals", default="50,100,250", help="commit intervals to measure freshness at, ms")
+    parser.add_argument("--target-p99-ms", type=float, default=500.0)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--workdir", type=Path, help="keep the broker's data and the workers' logs here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or Path(tmp)
+        broker = LocalKafka(workdir / "kafka", port=0)
+        broker.start()
+        try:
+            result = asyncio.run(run(args, broker, workdir))
+        finally:
+            broker.stop()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    markdown = table(result)
+    print(markdown)
+    if args.out == RESULTS and update_readme_table(REPO_ROOT / "README.md", "bench:stream", markdown):
+        print("README table updated")
+
+
+if __name__ == "__main__":
+    main()
