@@ -254,6 +254,7 @@ async def test_known_stream_gives_exact_plays_and_minutes_per_window(
         metrics = await worker.metrics()
         assert 'botify_recommender_listens_total{outcome="duplicate"} 60.0' in metrics
         assert 'botify_recommender_listens_total{outcome="dead_letter"} 3.0' in metrics
+        assert worker.stop() == 0, worker.tail()     # SIGTERM: a clean shutdown
 
     dead = [codec_for(DeadLetter).decode(r.value) for r in await consume(topics, Topic.DEAD_LETTERS, 3)]
     assert len({(d.partition, d.offset) for d in dead}) == 3 and {d.raw_key for d in dead} == {b"u1"}

@@ -77,6 +77,7 @@ class StreamService(mode.Service):
 
     async def _run_engine(self) -> None:
         await self.feed.loaded.wait()
+        log.info("catalog loaded: %d tracks; consuming", len(self.catalog))
         await self.engine.run()
 
     async def _guard(self, work: Any) -> None:
