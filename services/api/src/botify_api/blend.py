@@ -90,9 +90,10 @@ def diversify(items: Sequence[BlendedItem], k: int, facts: Callable[[str], Track
     """Choose ``k`` items greedily: each step takes the item with the best ``score * (1 - genre_penalty) ** n``
     (``n``: items of its main genre already chosen; ties by the input order), skipping an artist that already has
     ``max_per_artist`` items. Items keep their fused score."""
-    queues: dict[str, deque[tuple[int, BlendedItem]]] = defaultdict(deque)
+    queues: dict[str, deque[tuple[int, BlendedItem, str]]] = defaultdict(deque)  # (position, item, artist)
     for position, item in enumerate(items):
-        queues[facts(item.track_id).main_genre].append((position, item))
+        track = facts(item.track_id)
+        queues[track.main_genre].append((position, item, track.artist_id))
     per_artist: Counter[str] = Counter()
     per_genre: Counter[str] = Counter()
     chosen: list[BlendedItem] = []
@@ -100,18 +101,17 @@ def diversify(items: Sequence[BlendedItem], k: int, facts: Callable[[str], Track
     while len(chosen) < k:
         heads: list[tuple[float, int, str]] = []
         for genre, queue in queues.items():
-            while queue and _full(facts(queue[0][1].track_id).artist_id, per_artist, max_per_artist):
+            while queue and _full(queue[0][2], per_artist, max_per_artist):
                 queue.popleft()
             if queue:
-                position, item = queue[0]
+                position, item, _ = queue[0]
                 heads.append((-item.score * keep_share ** per_genre[genre], position, genre))
         if not heads:
             break
         _, _, genre = min(heads)
-        _, item = queues[genre].popleft()
+        _, item, artist = queues[genre].popleft()
         chosen.append(item)
         per_genre[genre] += 1
-        artist = facts(item.track_id).artist_id
         if artist:
             per_artist[artist] += 1
     return chosen

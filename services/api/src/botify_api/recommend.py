@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from botify_api import metrics
 from botify_api.blend import BlendedItem, BlendRules, TrackFacts, blend, skipped_artists
+from botify_api.catalog import TrackInfo
 from botify_api.experiments import Arm, Experiment
 from botify_api.sources import Candidate, CandidateSource, Query, World
 from botify_core.ids import new_id
@@ -57,12 +58,19 @@ class Recommender:
         self.world = world
         self.sources = dict(sources)
         self.experiment = experiment
+        self._facts: dict[str, tuple[TrackInfo, TrackFacts]] = {}
 
     def facts(self, track_id: str) -> TrackFacts:
+        """What blending needs of a track, kept per catalog entry (a new entry replaces an updated track)."""
         info = self.world.catalog.get(track_id)
         if info is None:
             return _UNKNOWN
-        return TrackFacts(info.artist_id, frozenset(info.all_genres), info.main_genre)
+        known = self._facts.get(track_id)
+        if known is not None and known[0] is info:
+            return known[1]
+        facts = TrackFacts(info.artist_id, frozenset(info.all_genres), info.main_genre)
+        self._facts[track_id] = (info, facts)
+        return facts
 
     def recommend(self, request: Request, reported: Sequence[tuple[str, float]] = (),
                   reported_at_ms: int = 0) -> Recommendation:
