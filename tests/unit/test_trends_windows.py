@@ -22,6 +22,29 @@ def test_an_event_is_in_exactly_the_windows_that_contain_it(t: int, spec: Window
     assert starts[0] - spec.step_ms + spec.size_ms <= t < starts[-1] + spec.step_ms
 
 
+@given(st.lists(st.tuples(st.integers(0, 3 * 3_600_000), st.sampled_from("ab")), max_size=80),
+       st.integers(0, 1_800_000))
+def test_the_counts_are_those_of_the_policy_applied_window_by_window(events: list[tuple[int, str]], grace: int) -> None:
+    """The batch-friendly fold (runs of windows) counts exactly what the policy says, event by event, window by
+    window: every window holding the event that is still open when the event arrives."""
+    partials = TrendPartials(SPECS[:2], grace_ms=grace)
+    expected: dict[tuple[str, int], int] = {}
+    late = 0
+    watermark = -(2**62)
+    for t, track in events:
+        partials.add(t_ms=t, genres=("rock",), track_id=track, ms_played=t % 1000)
+        watermark = max(watermark, t)
+        for spec in SPECS[:2]:
+            for start in range((t - spec.size_ms) // spec.step_ms * spec.step_ms, t + 1, spec.step_ms):
+                if start <= t < start + spec.size_ms:
+                    if is_open(spec, start, watermark, grace):
+                        expected[(spec.name, start)] = expected.get((spec.name, start), 0) + 1
+                    else:
+                        late += 1
+    assert {(d.window, d.window_start_ms): d.plays for d in partials.take_deltas()} == expected
+    assert partials.late == late
+
+
 def test_window_edges_belong_to_the_window_that_starts_there() -> None:
     minute = SPECS[0]
     assert list(minute.starts(60_000)) == [60_000]

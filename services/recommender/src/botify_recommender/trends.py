@@ -35,7 +35,7 @@ from botify_core.topics import Topic
 from botify_recommender import metrics
 from botify_recommender.catalog import UNKNOWN, Catalog
 from botify_recommender.stages import Emit, Listen, PartitionContext
-from botify_recommender.windows import WindowSpec, is_open
+from botify_recommender.windows import WindowSpec
 
 WATERMARK_KEY = "watermark"
 
@@ -62,7 +62,9 @@ class TrendPartials:
         self.grace_ms = grace_ms
         self.watermark_ms = -(2**62)
         self.late = 0                         # (listen, window) pairs dropped because the window had closed
-        self._counts: dict[tuple[str, int, str], _Count] = defaultdict(_Count)
+        # counts per run of consecutive windows (name, first start, last start, genre): a listen is in every window
+        # of one run, so per-listen work does not grow with the number of hopping windows; take_deltas expands them
+        self._runs: dict[tuple[str, int, int, str], _Count] = defaultdict(_Count)
 
     def observe(self, t_ms: int) -> None:
         self.watermark_ms = max(self.watermark_ms, t_ms)
@@ -73,26 +75,43 @@ class TrendPartials:
         if observe:
             self.observe(t_ms)
         for spec in self.windows:
-            for start in spec.starts(t_ms):
-                if not is_open(spec, start, self.watermark_ms, self.grace_ms):
-                    self.late += observe   # a resolution re-count is not a new late listen
-                    continue
-                for genre in genres:
-                    self._counts[(spec.name, start, genre)].add(track_id, plays, ms_played)
+            step = spec.step_ms
+            last = t_ms - t_ms % step
+            first = last - spec.size_ms + step
+            # open: start + size + grace > watermark, i.e. start >= oldest_open
+            oldest_open = self.watermark_ms - spec.size_ms - self.grace_ms + 1
+            if oldest_open > first:
+                skipped = min(-(-(oldest_open - first) // step), (last - first) // step + 1)
+                first += skipped * step
+                if observe:            # a resolution re-count is not a new late listen
+                    self.late += skipped
+            if first > last:
+                continue
+            for genre in genres:
+                self._runs[(spec.name, first, last, genre)].add(track_id, plays, ms_played)
 
     def horizon_ms(self) -> int:
         """Events before this time have no open window left."""
         return self.watermark_ms - self.grace_ms - max(s.size_ms for s in self.windows)
 
     def take_deltas(self) -> list[TrendDelta]:
-        sizes = {s.name: s.size_ms for s in self.windows}
-        deltas = [TrendDelta(window=w, window_start_ms=start, window_end_ms=start + sizes[w], genre=genre,
-                             plays=c.plays, ms_played=c.ms_played,
-                             tracks=[TrackDelta(track_id=t, plays=p, ms_played=m)
-                                     for t, (p, m) in c.tracks.items() if p or m])
-                  for (w, start, genre), c in self._counts.items() if c.plays or c.ms_played or c.tracks]
-        self._counts.clear()
-        return deltas
+        specs = {s.name: s for s in self.windows}
+        counts: dict[tuple[str, int, str], _Count] = defaultdict(_Count)
+        for (w, first, last, genre), run in self._runs.items():
+            for start in range(first, last + 1, specs[w].step_ms):
+                count = counts[(w, start, genre)]
+                count.plays += run.plays
+                count.ms_played += run.ms_played
+                for track, (p, m) in run.tracks.items():
+                    entry = count.tracks.setdefault(track, [0, 0])
+                    entry[0] += p
+                    entry[1] += m
+        self._runs.clear()
+        return [TrendDelta(window=w, window_start_ms=start, window_end_ms=start + specs[w].size_ms, genre=genre,
+                           plays=c.plays, ms_played=c.ms_played,
+                           tracks=[TrackDelta(track_id=t, plays=p, ms_played=m)
+                                   for t, (p, m) in c.tracks.items() if p or m])
+                for (w, start, genre), c in counts.items() if c.plays or c.ms_played or c.tracks]
 
 
 def delta_key(delta: TrendDelta) -> str:
