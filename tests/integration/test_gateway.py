@@ -24,6 +24,7 @@ from botify_core.clock import now_ms
 from botify_core.codecs import codec_for
 from botify_core.producer import EventProducer
 from botify_core.proto.botify.v1.catalog_pb2 import TrackEmbedded, TrackUpserted
+from botify_core.proto.botify.v1.dead_letter_pb2 import DeadLetter
 from botify_core.proto.botify.v1.listen_pb2 import ListenEvent, ListenSource
 from botify_core.proto.botify.v1.models_pb2 import (
     FactorsUpdated,
@@ -225,10 +226,16 @@ async def test_recommendations_follow_the_topics_and_the_session_api_round_trips
         assert 'botify_api_request_seconds_count{route="/v1/recommendations",status="200"}' in metrics
 
 
-async def test_without_the_stream_processor_a_new_user_gets_audio_neighbours_and_a_degraded_answer(
+async def test_without_stream_output_a_new_user_gets_audio_neighbours_degraded_and_bad_records_are_dead_letters(
         topics: KafkaSettings, producer: EventProducer, tmp_path: Path) -> None:
     await feed_catalog(producer)  # tracks and embeddings only: nothing from the stream processor
+    await producer.client.send_and_wait(topics.topic(Topic.TRANSITIONS), b"\x00garbage", key=b"broken")
     async with serving(topics, tmp_path) as served, httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        (letter_record,) = await consume(topics, Topic.DEAD_LETTERS, 1)
+        letter = codec_for(DeadLetter).decode(letter_record.value)
+        assert (letter.topic, letter.consumer, letter.raw_value) == (topics.topic(Topic.TRANSITIONS), "gateway",
+                                                                      b"\x00garbage")
+        assert "Transitions" in letter.error and served.gateway.read_model.bad_records == 1
         answer = await http.get("/v1/recommendations", params={"user_id": "someone-new", "k": 4,
                                                                "context_track_id": tid(3, 1)})
         assert answer.status_code == 200
