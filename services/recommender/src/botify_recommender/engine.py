@@ -34,7 +34,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from botify_core.codecs import codec_for
+from botify_core.codecs import CodecError, codec_for
 from botify_core.producer import producer_config
 from botify_core.proto.botify.v1.dead_letter_pb2 import DeadLetter
 from botify_core.proto.botify.v1.stream_pb2 import StateEntry
@@ -55,6 +55,13 @@ _DEAD_CODEC = codec_for(DeadLetter)
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def dead_letter(tp: TopicPartition, raw: Raw, error: str) -> Emit:
+    return Emit(Topic.DEAD_LETTERS, (raw.key or b"").decode(errors="replace"),
+                DeadLetter(topic=tp.topic, partition=tp.partition, offset=raw.offset, error=error,
+                           consumer="recommender", raw_key=raw.key or b"", raw_value=raw.value or b"",
+                           failed_at_ms=now_ms()))
 
 
 def state_key(source: Topic, partition: int, stage: str, key: str) -> str:
@@ -154,18 +161,19 @@ class Engine:
         if owned.intake is not None:
             taken = owned.intake.take([Raw(r.key, r.value, r.offset) for r in records])
             for rejected in taken.dead:
-                out.append(Emit(Topic.DEAD_LETTERS, (rejected.raw.key or b"").decode(errors="replace"),
-                                DeadLetter(topic=tp.topic, partition=tp.partition, offset=rejected.offset,
-                                           error=rejected.error, consumer="recommender",
-                                           raw_key=rejected.raw.key or b"", raw_value=rejected.raw.value or b"",
-                                           failed_at_ms=now_ms())))
+                out.append(dead_letter(tp, rejected.raw, rejected.error))
             metrics.EVENTS.labels("counted").inc(len(taken.listens))
             metrics.EVENTS.labels("duplicate").inc(taken.duplicates)
             metrics.EVENTS.labels("dead_letter").inc(len(taken.dead))
             inputs: Sequence[Any] = taken.listens
         else:
             codec = codec_for(spec(owned.source).value)
-            inputs = [Keyed(r.key.decode() if r.key else "", codec.decode(r.value)) for r in records]
+            inputs = []
+            for r in records:
+                try:
+                    inputs.append(Keyed(r.key.decode() if r.key else "", codec.decode(r.value)))
+                except (CodecError, UnicodeDecodeError) as exc:   # ours, but a bad record must not stop the worker
+                    out.append(dead_letter(tp, Raw(r.key, r.value, r.offset), str(exc)))
         for state in owned.states.values():
             state.fold(inputs, out)
         self.pending.offsets[tp] = records[-1].offset + 1
