@@ -13,6 +13,7 @@ from botify_api.popularity import GenreHeat
 from botify_api.read_model import Successors, UserStates
 from botify_api.settings import ApiSettings
 from botify_api.sources import SOURCES, Query, World
+from botify_api.trends import TrendBoard
 from botify_core.codecs import codec_for
 from botify_core.proto.botify.v1.catalog_pb2 import TrackEmbedded, TrackUpserted
 from botify_core.proto.botify.v1.models_pb2 import RecentListen, Successor, Transitions, UserState
@@ -51,7 +52,7 @@ def state(user_id: str, recent: list[tuple[str, float]], affinity: dict[str, flo
 def build_world(store: VectorStore, filled: bool = True, **settings: object) -> World:
     """Four artists of three tracks; with ``filled``, everything the stream processor and audio worker publish."""
     world = World(ApiSettings.model_validate(settings), Catalog("syn-t{:05d}"), UserStates(), Successors(),
-                  GenreHeat("1h"), store)
+                  GenreHeat(TrendBoard(), "1h"), store)
     if not filled:
         return world
     tracks = [(a, n) for a in GENRES for n in (1, 2, 3)]
@@ -68,9 +69,9 @@ def build_world(store: VectorStore, filled: bool = True, **settings: object) -> 
         track_id=tid(1, 1), successors=[Successor(track_id=tid(2, 1), weight=4), Successor(track_id=tid(1, 2),
                                                                                             weight=2)])))
     for a, genre in list(GENRES.items())[:3]:
-        world.heat.on_snapshot(f"1h/{genre}", codec_for(TrendSnapshot).encode(TrendSnapshot(
+        world.heat.board.apply(TrendSnapshot(
             window="1h", window_start_ms=0, window_end_ms=3_600_000, genre=genre, plays=10 * a,
-            top_tracks=[TrackPlays(track_id=tid(a, 3), plays=3 * a), TrackPlays(track_id=tid(a, 2), plays=a)])))
+            top_tracks=[TrackPlays(track_id=tid(a, 3), plays=3 * a), TrackPlays(track_id=tid(a, 2), plays=a)]))
     return world
 
 

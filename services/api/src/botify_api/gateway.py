@@ -40,12 +40,12 @@ class Gateway:
         self.store = store
         self.store_error: str | None = None
         self.catalog = Catalog(settings.int_track_format)
-        self.heat = GenreHeat(settings.trending_window)
         self.outbox = Outbox(settings.kafka, capacity=settings.served_queue)
-        self.read_model = ReadModel(settings.kafka, self.catalog, self.heat, sink=None, poll_ms=settings.poll_ms,
+        self.read_model = ReadModel(settings.kafka, self.catalog, sink=None, poll_ms=settings.poll_ms,
                                     on_dead_letter=self._dead_letter)
         self.trends = TrendFeed()     # genre-trends for /v1/trends/* and the dashboard
         self.read_model.register(Topic.GENRE_TRENDS, self.trends.on_record)
+        self.heat = GenreHeat(self.trends.board, settings.trending_window)  # what the trending sources read
         self.world = World(settings, self.catalog, self.read_model.users, self.read_model.successors, self.heat,
                            store, store_health=self.store_problem)
         self.sources = {name: make(self.world) for name, make in SOURCES.items()}

@@ -1,65 +1,60 @@
-"""What is being played: the newest ``genre-trends`` snapshot of each genre in one window, read by the trending and
-popular candidate sources.
+"""What the trending and popular candidate sources read of ``genre-trends``: the trends board's current window of
+one length (``BOTIFY_API_TRENDING_WINDOW``), by event time. The board (:mod:`botify_api.trends`) is the one state the
+gateway keeps of that topic; this view only ranks it for the sources, once per change of the board.
 
->>> heat = GenreHeat("1h")
->>> snap = TrendSnapshot(window="1h", window_start_ms=0, window_end_ms=3_600_000, genre="jazz", plays=5,
-...                      top_tracks=[TrackPlays(track_id="t1", plays=3), TrackPlays(track_id="t2", plays=2)])
->>> heat.on_snapshot("1h/jazz", codec_for(TrendSnapshot).encode(snap))
->>> heat.top_tracks("jazz"), heat.popular(1)
-([('t1', 3), ('t2', 2)], [('t1', 3)])
+>>> board = TrendBoard()
+>>> _ = board.apply(TrendSnapshot(window="1h", window_start_ms=0, window_end_ms=3_600_000, genre="jazz", plays=5,
+...     top_tracks=[TrackPlays(track_id="t1", plays=3), TrackPlays(track_id="t2", plays=2)]))
+>>> heat = GenreHeat(board, "1h")
+>>> heat.genres(), heat.top_tracks("jazz"), heat.top_tracks("polka"), heat.popular(1)
+([('jazz', 5)], [('t1', 3), ('t2', 2)], [], [('t1', 3)])
 """
 
 from __future__ import annotations
 
-from botify_core.codecs import codec_for
+import contextlib
+
+from botify_api.trends import GenreTrend, Metric, TrendBoard, UnknownWindowError
 from botify_core.proto.botify.v1.trends_pb2 import TrackPlays, TrendSnapshot
 
 __all__ = ["GenreHeat", "TrackPlays", "TrendSnapshot"]
 
 
 class GenreHeat:
-    """The newest snapshot per genre of window ``window`` (a later window replaces an earlier one; an older
-    snapshot arriving late is ignored)."""
-
-    def __init__(self, window: str) -> None:
+    def __init__(self, board: TrendBoard, window: str) -> None:
+        self.board = board
         self.window = window
-        self._snapshots: dict[str, TrendSnapshot] = {}
-        self._popular: list[tuple[str, int]] | None = []
-        #: newest window end seen: the gateway's "now" in event time
-        self.newest_ms = 0
+        self._version = -1
+        self._genres: list[tuple[str, int]] = []
+        self._tracks: dict[str, list[tuple[str, int]]] = {}
+        self._popular: list[tuple[str, int]] = []
 
-    def on_snapshot(self, key: str, value: bytes | None) -> None:
-        """Handler of ``genre-trends`` (key ``<window>/<genre>``)."""
-        if value is None:
-            window, _, genre = key.partition("/")
-            if window == self.window and self._snapshots.pop(genre, None) is not None:
-                self._popular = None
+    def _refresh(self) -> None:
+        if self._version == self.board.version:
             return
-        snapshot = codec_for(TrendSnapshot).decode(value)
-        if snapshot.window != self.window:
-            return
-        old = self._snapshots.get(snapshot.genre)
-        if old is not None and old.window_start_ms > snapshot.window_start_ms:
-            return
-        self._snapshots[snapshot.genre] = snapshot
-        self.newest_ms = max(self.newest_ms, snapshot.window_end_ms)
-        self._popular = None
+        genres: tuple[GenreTrend, ...] = ()
+        with contextlib.suppress(UnknownWindowError):  # a window nobody publishes: nothing trends in it
+            genres = self.board.popularity(self.window, Metric.PLAYS, top_n=1000).genres
+        self._genres = [(g.genre, g.plays) for g in genres]
+        self._tracks = {g.genre: [(t.track_id, t.plays) for t in g.top_tracks] for g in genres}
+        plays: dict[str, int] = {}
+        for tracks in self._tracks.values():
+            for track_id, count in tracks:
+                plays[track_id] = max(plays.get(track_id, 0), count)
+        self._popular = sorted(plays.items(), key=lambda item: (-item[1], item[0]))
+        self._version = self.board.version
 
     def genres(self) -> list[tuple[str, int]]:
-        """(genre, plays), most played first."""
-        return sorted(((g, int(s.plays)) for g, s in self._snapshots.items()), key=lambda item: (-item[1], item[0]))
+        """(genre, plays) of the current window, most played first."""
+        self._refresh()
+        return self._genres
 
     def top_tracks(self, genre: str) -> list[tuple[str, int]]:
-        """(track id, plays) of ``genre``'s newest window, most played first."""
-        snapshot = self._snapshots.get(genre)
-        return [(t.track_id, int(t.plays)) for t in snapshot.top_tracks] if snapshot is not None else []
+        """(track id, plays) of ``genre`` in the current window, most played first; none for an unknown genre."""
+        self._refresh()
+        return self._tracks.get(genre, [])
 
     def popular(self, n: int) -> list[tuple[str, int]]:
         """The ``n`` most played tracks over every genre's top tracks (a track in several genres counted once)."""
-        if self._popular is None:
-            plays: dict[str, int] = {}
-            for snapshot in self._snapshots.values():
-                for track in snapshot.top_tracks:
-                    plays[track.track_id] = max(plays.get(track.track_id, 0), int(track.plays))
-            self._popular = sorted(plays.items(), key=lambda item: (-item[1], item[0]))
+        self._refresh()
         return self._popular[:n]

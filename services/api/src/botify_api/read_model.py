@@ -25,7 +25,6 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from botify_api.catalog import Catalog
-from botify_api.popularity import GenreHeat
 from botify_core.clock import now_ms
 from botify_core.codecs import CodecError, codec_for
 from botify_core.proto.botify.v1.dead_letter_pb2 import DeadLetter
@@ -91,12 +90,11 @@ class Successors:
 
 
 class ReadModel:
-    def __init__(self, kafka: KafkaSettings, catalog: Catalog, heat: GenreHeat, sink: VectorSink | None,
+    def __init__(self, kafka: KafkaSettings, catalog: Catalog, sink: VectorSink | None,
                  poll_ms: int = 100, max_records: int = 2000,
                  on_dead_letter: Callable[[str, DeadLetter], None] | None = None) -> None:
         self.kafka = kafka
         self.catalog = catalog
-        self.heat = heat
         self.users = UserStates()
         self.successors = Successors()
         self.sink = sink
@@ -109,7 +107,6 @@ class ReadModel:
         self.register(Topic.TRACK_EMBEDDINGS, catalog.on_embedding)
         self.register(Topic.USER_STATE, self.users.on_state)
         self.register(Topic.TRANSITIONS, self.successors.on_transitions)
-        self.register(Topic.GENRE_TRENDS, heat.on_snapshot)
         #: set once every topic has been read up to where it ended when the read model started
         self.ready = asyncio.Event()
         #: seconds from start until ready (the rebuild from the topics)
