@@ -18,7 +18,7 @@ def train_command(
     seed: int = 0,
     val_fraction: Annotated[float, typer.Option(help="share of clips held out for the model card's metrics")]
     = 0.2,
-    threads: Annotated[int, typer.Option(help="torch threads")] = 2,
+    threads: Annotated[int, typer.Option(help="torch threads (2 on an idle machine)")] = 1,
 ) -> None:
     """Train the CNN on labelled clips; save it with its model card under var/models/audio/<version>/."""
     from botify_audio.settings import AudioSettings

@@ -53,7 +53,8 @@ class TrainConfig:
     n_mels: int = 64
     channels: tuple[int, ...] = (12, 24, 48, 96)
     augment: bool = True
-    threads: int = 2                # torch threads while training
+    threads: int = 1                # torch threads while training (2 helps only on an idle machine: spinning
+                                    # OpenMP threads on shared cores made an epoch 20x slower here)
     version: str | None = None      # default: cnn-<UTC time>-s<seed>
     data_name: str = ""             # what the clips are, for the model card
 

@@ -23,7 +23,7 @@ def default_data(settings: AudioSettings) -> Path:
 
 
 def train_and_save(folder: Path, settings: AudioSettings, *, epochs: int, seed: int = 0, val_fraction: float = 0.2,
-                   threads: int = 2, base: TrainConfig | None = None, progress: bool = True) -> TrainedModel:
+                   threads: int = 1, base: TrainConfig | None = None, progress: bool = True) -> TrainedModel:
     from tqdm import tqdm
 
     clips = labelled_clips(folder)
