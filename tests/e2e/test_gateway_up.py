@@ -86,10 +86,12 @@ async def test_a_new_users_listens_change_their_recommendations_within_5_s(stack
             httpx.AsyncClient(base_url=stack.ingest, timeout=10) as ingest:
         await poll(http, "/track/101", lambda r: r.status_code == 200, 60)
         genre = (await http.get("/v1/tracks/syn-t00101")).json()["genres"][0]
-        pool = (await http.get("/v1/recommendations", params={"user_id": "e2e-probe", "k": 20,
+        pool = (await http.get("/v1/recommendations", params={"user_id": "e2e-probe", "k": 50,
                                                               "genres": genre})).json()["items"]
-        heard = [item["track_id"] for item in pool[:5]]
-        assert len(heard) == 5
+        heard = [item["track_id"] for item in pool[:3]]
+        assert len(heard) == 3, pool
+        for track_id in heard:  # the audio worker has heard them: their neighbours can be found
+            await poll(http, f"/v1/tracks/{track_id}", lambda r: bool(r.json()["embedding_model"]), 180)
         user = f"e2e-{uuid.uuid4().hex[:8]}"
 
         def share(items: list[dict[str, Any]]) -> float:
@@ -98,7 +100,7 @@ async def test_a_new_users_listens_change_their_recommendations_within_5_s(stack
         before = (await http.get("/v1/recommendations", params={"user_id": user, "k": 10})).json()
         now_ms = int(time.time() * 1000)
         posted = await ingest.post("/v1/listens", json={"events": [
-            {"user_id": user, "track_id": t, "ts": now_ms - 1000 * (5 - i), "track_duration_ms": 200_000,
+            {"user_id": user, "track_id": t, "ts": now_ms - 1000 * (3 - i), "track_duration_ms": 200_000,
              "ms_played": 200_000, "kind": "play"} for i, t in enumerate(heard)]})
         assert posted.status_code == 202, posted.text
         started = time.monotonic()
@@ -107,4 +109,6 @@ async def test_a_new_users_listens_change_their_recommendations_within_5_s(stack
                              user_id=user, k=10)
         took = time.monotonic() - started
         assert took < FRESHNESS_S
-        assert share(changed.json()["items"]) > share(before["items"]), (genre, before, changed.json())
+        after = changed.json()
+        assert share(after["items"]) > share(before["items"]), (
+            genre, [(i["track_id"], i["genres"], i["sources"]) for i in after["items"]], after["degraded"])

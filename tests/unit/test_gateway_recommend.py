@@ -47,7 +47,9 @@ def test_a_new_user_gets_trending_in_the_genre_just_played_and_its_audio_neighbo
 def test_without_any_diversity_the_same_artist_neighbours_come_back(store: VectorStore) -> None:
     world = build_world(store, genre_penalty=0.0, max_per_artist=3)
     answer = recommender(world).recommend(Request("newbie", 4, context_track_id=tid(4, 1)))
-    assert [i.track_id for i in answer.items] == [tid(1, 3), tid(1, 2), tid(2, 3), tid(3, 3)]
+    # the nearest sound of the same artist (4.2) comes in; 1.1 (third nearest) passes 4.3 (second) because the
+    # popular source tops its few trending tracks up with the catalog in its order, where 1.1 comes first
+    assert [i.track_id for i in answer.items] == [tid(1, 3), tid(1, 2), tid(4, 2), tid(1, 1)]
     only_audio = Recommender(world, {"audio": SOURCES["audio"](world)}, NO_EXPERIMENT)
     assert [i.track_id for i in only_audio.recommend(Request("newbie", 3, context_track_id=tid(4, 1))).items] == [
         tid(4, 2), tid(4, 3), tid(1, 1)]

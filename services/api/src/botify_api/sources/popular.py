@@ -1,5 +1,5 @@
-"""Popular fallback: the most played tracks over every genre, so an answer is never empty while any trend is known;
-before any trend, catalog order."""
+"""Popular fallback: the most played tracks over every genre of the current trends window, then the rest of the
+catalog in its order, so an answer is never short while the catalog has tracks."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ class PopularSource:
         return None
 
     def candidates(self, query: Query) -> list[Candidate]:
-        popular = self.world.heat.popular(query.n)
-        if popular:
-            return [Candidate(track_id, float(plays), "popular right now") for track_id, plays in popular]
-        return [Candidate(info.track_id, 0.0, "in the catalog")
-                for info in islice(self.world.catalog, query.n)]
+        found = [Candidate(track_id, float(plays), "popular right now")
+                 for track_id, plays in self.world.heat.popular(query.n)]
+        if len(found) < query.n:
+            named = {c.track_id for c in found}
+            rest = (info.track_id for info in self.world.catalog if info.track_id not in named)
+            found += [Candidate(track_id, 0.0, "in the catalog") for track_id in islice(rest, query.n - len(found))]
+        return found
