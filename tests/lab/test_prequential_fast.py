@@ -8,17 +8,21 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from botify_datasets.genres import GENRES
 from botify_lab import prequential
 from botify_lab.context import LabContext
+from botify_lab.prequential_clustering import stream_tastes
 from botify_lab.prequential_loop import FloatArray, IntArray, Stream, replay, top_k_ranks
 from botify_lab.prequential_models import OnlineParams, ParameterServerMF, Popularity, RiverMF
 from botify_lab.report import write_section
+from botify_models.online_kmeans import OnlineKMeans
 
 
 class LastLearned:
@@ -110,6 +114,17 @@ def test_streaming_models_find_the_blocks_that_popularity_cannot(build: type) ->
     late = len(stream) // 2
     # four equal blocks: popularity puts about a quarter of its top 10 in the user's block
     assert learned.between(late, len(stream)).recall() > popular.between(late, len(stream)).recall() + 0.2
+
+
+def test_a_users_taste_is_learned_at_five_plays_and_each_time_they_double() -> None:
+    genres = ["rock"] * 30 + ["unknown"] * 50 + ["jazz"] * 10        # 40 plays with a genre, 50 without
+    log = pd.DataFrame({"user_id": ["ann"] * len(genres) + ["bob"] * 4, "genre": genres + ["pop"] * 4})
+    model = OnlineKMeans(k=1, dim=len(GENRES), warmup=1)
+    tastes, learned = stream_tastes(log, model)
+    assert learned == 4                                              # at 5, 10, 20 and 40 plays
+    assert tastes.index.tolist() == ["ann"]                          # bob has 4 plays: below the minimum
+    assert tastes.loc["ann", "rock"] == pytest.approx(0.75) and tastes.loc["ann", "jazz"] == pytest.approx(0.25)
+    assert model.counts.sum() == 4
 
 
 @pytest.mark.data

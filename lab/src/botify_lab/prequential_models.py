@@ -16,12 +16,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
 from river import optim, reco
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from botify_lab.prequential_loop import FloatArray, IntArray
 from botify_models.streaming_mf import MFConfig, apply_item_update, new_item_vector, new_user_vector, user_step
@@ -160,12 +161,19 @@ class ALSParams:
         return f"factors {self.factors}, l2 {self.l2:g}, alpha {self.alpha:g}, {self.iterations} iterations"
 
 
+@cache
+def _blas() -> ThreadpoolController:
+    """One controller per process: building one scans every loaded library (tens of ms), limiting with it is cheap,
+    and ALS limits BLAS once per ranked batch."""
+    return ThreadpoolController()
+
+
 class FrozenALS:
     """Batch ALS refitted on a prefix, then frozen (see the module docstring)."""
 
     def __init__(self, prefix: sp.csr_matrix, params: ALSParams, seed: int = 0) -> None:
         # one BLAS thread while implicit's own pool runs (they fight otherwise; implicit warns about it)
-        with threadpool_limits(1, "blas"):
+        with _blas().limit(limits=1, user_api="blas"):
             self.model = AlternatingLeastSquares(factors=params.factors, regularization=params.l2,
                                                  alpha=params.alpha, iterations=params.iterations,
                                                  random_state=seed, num_threads=2)
@@ -175,7 +183,7 @@ class FrozenALS:
         self.popular = np.where(self.known, listeners, -np.inf)
 
     def scores(self, users: IntArray, histories: sp.csr_matrix) -> FloatArray:
-        with threadpool_limits(1, "blas"):
+        with _blas().limit(limits=1, user_api="blas"):
             factors = np.asarray(self.model.recalculate_user(np.arange(len(users)), histories))
         scores: FloatArray = factors @ np.asarray(self.model.item_factors).T
         scores[:, ~self.known] = -np.inf
