@@ -2,7 +2,8 @@
 
 >>> import torch
 >>> net = GenreCNN(n_genres=10, embedding_dim=32).eval()
->>> embedding, logits = net(torch.randn(3, 64, 188))
+>>> with torch.no_grad():
+...     embedding, logits = net(torch.randn(3, 64, 188))
 >>> embedding.shape, logits.shape, round(float(embedding[0].norm()), 4)
 (torch.Size([3, 32]), torch.Size([3, 10]), 1.0)
 """
