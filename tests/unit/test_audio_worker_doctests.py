@@ -1,11 +1,10 @@
-"""The examples in the audio worker's docstrings run and hold."""
+"""The examples in the audio worker's docstrings run and hold (the same check as the core packages')."""
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import pytest
+
+from tests.unit.test_doctests import test_docstring_examples as examples_hold
 
 MODULES = ["botify_audio.failures", "botify_audio.decode", "botify_audio.fetch", "botify_audio.spectrogram",
            "botify_audio.model", "botify_audio.training", "botify_audio.embedder", "botify_audio.ledger",
@@ -13,8 +12,5 @@ MODULES = ["botify_audio.failures", "botify_audio.decode", "botify_audio.fetch",
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples(name: str) -> None:
-    module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0, f"{name} has no examples"
-    assert result.failed == 0
+def test_audio_docstring_examples(name: str) -> None:
+    examples_hold(name)
