@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from botify_core.codecs import CodecError, codec_for
@@ -205,7 +206,10 @@ class Engine:
         if self.consumer is not None:
             # a transactional input ends with a commit marker the consumer skips: commit its position past it
             for tp, o in self.owned.items():
-                position = await self.consumer.position(tp)
+                try:
+                    position = await self.consumer.position(tp)
+                except IllegalStateError:   # mid-rebalance: the folded records' offsets are in `offsets` already
+                    continue
                 if position > max(o.committed, offsets.get(tp, -1)):
                     offsets[tp] = position
         if not emits and not offsets:
