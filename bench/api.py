@@ -66,6 +66,7 @@ from botify_datasets.genres import GENRES
 RESULTS = REPO_ROOT / "bench" / "results" / "api.json"
 CF_DIM, AUDIO_DIM, RECENT = 32, 128, 20
 CHUNK = 5000
+FRESHNESS_DEADLINE_S = 10.0
 Record = tuple[Topic, str, Message]
 
 
@@ -260,8 +261,12 @@ def fresh_process(kind: str, *args: Any) -> Any:
         return pool.submit(_in_fresh_process, kind, *args).result()
 
 
-async def freshness(gateway: str, ingest: str, samples: int) -> dict[str, float]:
-    """For each new user: ask, post a listen of the first item to ingest, time until the item leaves the answer."""
+async def freshness(gateway: str, ingest: str, samples: int) -> dict[str, Any]:
+    """For each new user: ask, post a listen of the first item to ingest, time until the item leaves the answer.
+
+    A listen that has not shown within ``FRESHNESS_DEADLINE_S`` counts at the deadline, so the percentiles are then
+    lower bounds (``freshness_timeouts`` says how many).
+    """
     delays: list[float] = []
     timeouts = 0
     async with aiohttp.ClientSession() as session:
@@ -278,17 +283,16 @@ async def freshness(gateway: str, ingest: str, samples: int) -> dict[str, float]
             async with session.post(f"{ingest}/v1/listens", json=listen) as response:
                 assert response.status == 202, await response.text()
                 posted = time.perf_counter()    # accepted: Kafka has it
-            deadline = posted + 10.0
+            deadline = posted + FRESHNESS_DEADLINE_S
             while heard in await items(user):
                 if time.perf_counter() > deadline:
                     timeouts += 1
                     break
                 await asyncio.sleep(0.005)      # polling is the measurement: the answer is all a client sees
-            else:
-                delays.append((time.perf_counter() - posted) * 1000)
+            delays.append((min(time.perf_counter(), deadline) - posted) * 1000)
     p50, p99 = percentiles(delays) if delays else (float("nan"), float("nan"))
     return {"freshness_p50_ms": p50, "freshness_p99_ms": p99, "freshness_samples": len(delays),
-            "freshness_timeouts": timeouts}
+            "freshness_timeouts": timeouts, "freshness_ms": delays}
 
 
 async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> dict[str, Any]:
@@ -328,7 +332,7 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
         rss_after_load = rss_kib(gateway.pid) / 1024
         trivial_rss = rss_kib(trivial.pid) / 1024
 
-        fresh: dict[str, float] = {}
+        fresh: dict[str, Any] = {}
         if args.freshness_samples:
             ingest_port = free_port()
             ingest = start_ingest(kafka, ingest_port, workdir / "ingest.log")
@@ -351,6 +355,7 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
         "recs_to_trivial_ratio": recs_max / trivial_max,
         "freshness_p50_ms": fresh.get("freshness_p50_ms"), "freshness_p99_ms": fresh.get("freshness_p99_ms"),
         "freshness_samples": fresh.get("freshness_samples", 0), "freshness_timeouts": fresh.get("freshness_timeouts"),
+        "freshness_ms": fresh.get("freshness_ms", []),
         "read_model_rss_mb": max(rss_after_rebuild, rss_after_load), "read_model_rss_after_rebuild_mb":
         rss_after_rebuild, "trivial_server_rss_mb": trivial_rss, "rebuild_s": readiness.get("rebuild_s"),
         "conditions": {"tracks": args.tracks, "users": args.users, "records": counts, "produce_s": produced_s,
@@ -370,6 +375,9 @@ def _ms(value: float | None) -> str:
 
 def table(result: dict[str, Any]) -> str:
     c = result["conditions"]
+    late = result.get("freshness_timeouts") or 0
+    timeouts = f"; {late} not shown within {FRESHNESS_DEADLINE_S:.0f} s, counted at it" if late else ""
+    at_least = ">= " if late else ""
     return "\n".join([
         "| measure | value | target |", "|---|---:|---|",
         f"| `/v1/recommendations` p50 at {c['rate_per_s']:.0f} req/s (open loop) | {_ms(result['recs_p50_ms'])} | |",
@@ -379,7 +387,8 @@ def table(result: dict[str, Any]) -> str:
         f"({result['recs_to_trivial_ratio']:.0%} of trivial) | >= 40% of trivial |",
         f"| max throughput, trivial FastAPI endpoint (baseline) | {result['trivial_max_rps']:,.0f} req/s | |",
         f"| freshness p50 (listen posted to ingest → out of the answer) | {_ms(result['freshness_p50_ms'])} | |",
-        f"| freshness p99 ({result['freshness_samples']} listens) | {_ms(result['freshness_p99_ms'])} | < 500 ms |",
+        f"| freshness p99 ({result['freshness_samples']} listens{timeouts}) | "
+        f"{at_least}{_ms(result['freshness_p99_ms'])} | < 500 ms |",
         f"| gateway resident memory (read model loaded) | {result['read_model_rss_mb']:,.0f} MiB | |",
         f"| read model rebuild from the topics | {result['rebuild_s']:.1f} s | |",
         "",

@@ -33,12 +33,18 @@ Window = Annotated[str, Query(min_length=1, max_length=16, description="window l
                                                                        "the stream processor publishes")]
 _BAD_WINDOW: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "unknown window or metric; the message lists the valid ones"}}
+#: one event of the stream (OpenAPI 3.1: the schema of a text/event-stream describes each event)
+_EVENT: dict[str, Any] = {
+    "type": "object", "required": ["event", "data"],
+    "properties": {"event": {"type": "string", "enum": ["trends", "bye"]},
+                   "data": {"type": "string", "description": "trends: a TrendStreamEvent as JSON; bye: {}"},
+                   "id": {"type": "string", "description": "the board's version"}}}
 _STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {"description": "`text/event-stream`: an event `trends` (data: a TrendStreamEvent as JSON, id: the "
                          "board's version) at once and whenever the trends change; a `: keep-alive` comment "
                          "after a quiet while. The stream ends after a while (BOTIFY_API_TRENDS_STREAM_MAX_S) with "
                          "an event `bye`; EventSource clients reconnect by themselves.",
-          "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+          "content": {"text/event-stream": {"schema": _EVENT}}},
     **_BAD_WINDOW}
 
 
