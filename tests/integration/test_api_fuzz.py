@@ -12,6 +12,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -53,6 +54,9 @@ class FuzzedService:
 
 FUZZED = [
     FuzzedService("ingest", "botify_ingest.main", "BOTIFY_INGEST_PORT", must_succeed=("POST /v1/listens",)),
+    FuzzedService("gateway", "botify_api.main", "BOTIFY_API_PORT", must_succeed=("GET /v1/recommendations",),
+                  env={"BOTIFY_VECTORS_PATH": tempfile.mkdtemp(prefix="botify-fuzz-vectors-"),
+                       "BOTIFY_API_TRENDS_STREAM_MAX_S": "0.5"}),  # each /v1/trends/stream call ends in 0.5 s
 ]
 
 EXAMPLES_PER_OPERATION = 40
