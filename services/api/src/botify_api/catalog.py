@@ -59,7 +59,6 @@ class Catalog:
         prefix, _, rest = int_format.partition("{")
         suffix = rest.partition("}")[2]
         self._int_pattern = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix) + r"\Z")
-        self._by_int: dict[int, str] = {}
 
     def __len__(self) -> int:
         return len(self._tracks)
@@ -75,50 +74,33 @@ class Catalog:
         return int(match.group(1)) if match else None
 
     def by_int(self, number: int) -> TrackInfo | None:
-        track_id = self._by_int.get(number)
-        if track_id is None:
-            track_id = self._int_format.format(number)
-        return self._tracks.get(track_id)
-
-    def has_int_id(self, track_id: str) -> bool:
-        return self.int_id(track_id) is not None
+        return self._tracks.get(self._int_format.format(number))
 
     def on_track(self, key: str, value: bytes | None) -> None:
         """Handler of ``tracks``: upsert the metadata (keeping what ``track-embeddings`` said), or forget on a
         tombstone."""
         if value is None:
-            self._forget(key)
+            self._tracks.pop(key, None)
             return
         track = codec_for(TrackUpserted).decode(value)
         track_id = key or track.track_id
         old = self._tracks.get(track_id) or TrackInfo(track_id)
-        self._put(replace(old, title=track.title, artist_id=track.artist_id, artist_name=track.artist_name,
-                          genres=tuple(track.genres), duration_ms=int(track.duration_ms), dataset=track.dataset))
+        self._tracks[track_id] = replace(old, title=track.title, artist_id=track.artist_id,
+                                         artist_name=track.artist_name, genres=tuple(track.genres),
+                                         duration_ms=int(track.duration_ms), dataset=track.dataset)
 
     def on_embedding(self, key: str, value: bytes | None) -> None:
-        """Handler of ``track-embeddings``: the unit-length embedding (seeds of audio similarity) and genre
-        probabilities."""
+        """Handler of ``track-embeddings``: the embedding (seeds of audio similarity) and genre probabilities."""
         if value is None:
             old = self._tracks.get(key)
             if old is not None:
-                self._put(replace(old, embedding=None, genre_probabilities={}, embedding_version=""))
+                self._tracks[key] = replace(old, embedding=None, genre_probabilities={}, embedding_version="")
             return
         embedded = codec_for(TrackEmbedded).decode(value)
         track_id = key or embedded.track_id
         vector = np.asarray(embedded.embedding, dtype=np.float32)
         old = self._tracks.get(track_id) or TrackInfo(track_id)
-        self._put(replace(old, embedding=vector if vector.size and np.isfinite(vector).all() else None,
-                          genre_probabilities=dict(embedded.genre_probabilities),
-                          embedding_version=embedded.model_version))
-
-    def _put(self, info: TrackInfo) -> None:
-        self._tracks[info.track_id] = info
-        number = self.int_id(info.track_id)
-        if number is not None:
-            self._by_int[number] = info.track_id
-
-    def _forget(self, track_id: str) -> None:
-        self._tracks.pop(track_id, None)
-        number = self.int_id(track_id)
-        if number is not None:
-            self._by_int.pop(number, None)
+        usable = vector.size > 0 and bool(np.isfinite(vector).all())
+        self._tracks[track_id] = replace(old, embedding=vector if usable else None,
+                                         genre_probabilities=dict(embedded.genre_probabilities),
+                                         embedding_version=embedded.model_version)
