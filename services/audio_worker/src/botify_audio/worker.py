@@ -191,10 +191,10 @@ class AudioWorker:
         for pending in batch:
             if pending.decoding is not None:
                 try:
-                    result = await pending.decoding
+                    result = await self._decoded(pending)
                 except AudioError as exc:
                     pending.failure = exc
-                except Exception as exc:  # a decoder crash (or a dead pool process) is this track's failure
+                except Exception as exc:  # a decoder that crashed twice on this track: the track's failure
                     pending.failure = AudioError(Failure.UNREADABLE, f"decoder failed: {type(exc).__name__}: {exc}")
                 else:
                     if isinstance(result, Unchanged):
@@ -230,6 +230,17 @@ class AudioWorker:
             metrics.CLIPS_PER_SECOND.set(len(embedded) / max(elapsed, 1e-6))
         if self.on_batch:
             self.on_batch(outcome)
+
+    async def _decoded(self, pending: Pending) -> Heard | Unchanged:
+        """The decode's result; when a decode process died meanwhile (this track's fault or another's), once more
+        in a fresh pool, so the tracks that were only in flight beside a crash are not refused."""
+        assert pending.decoding is not None and pending.track is not None
+        try:
+            return await pending.decoding
+        except BrokenProcessPool:
+            known = self.ledger.known(pending.track.track_id, self.embedder.version)
+            return await asyncio.get_running_loop().run_in_executor(self._live_pool(), hear, pending.track.audio_uri,
+                                                                    known, self.spec)
 
     async def _embed(self, heard: list[tuple[Pending, Heard]]) -> list[tuple[str, TrackEmbedded]]:
         if not heard:
