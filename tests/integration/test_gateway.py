@@ -20,6 +20,7 @@ import uvicorn
 from botify_api.app import create_app
 from botify_api.gateway import Gateway
 from botify_api.settings import ApiSettings
+from botify_core.admin import ensure_topics
 from botify_core.clock import now_ms
 from botify_core.codecs import codec_for
 from botify_core.producer import EventProducer
@@ -94,8 +95,10 @@ class Served:
 
 
 @asynccontextmanager
-async def serving(kafka: KafkaSettings, var_dir: Path, **overrides: Any) -> AsyncIterator[Served]:
-    """The gateway app under uvicorn on a socket bound up front; yields once the read model has caught up."""
+async def serving(kafka: KafkaSettings, var_dir: Path, caught_up: bool = True,
+                  **overrides: Any) -> AsyncIterator[Served]:
+    """The gateway app under uvicorn on a socket bound up front; yields once the read model has caught up (at once
+    without ``caught_up``)."""
     experiments = var_dir / "experiments.toml"
     experiments.write_text(EXPERIMENTS)
     settings = ApiSettings(kafka=kafka, vectors=VECTORS.model_copy(update={"path": var_dir / "vectors"}),
@@ -108,11 +111,12 @@ async def serving(kafka: KafkaSettings, var_dir: Path, **overrides: Any) -> Asyn
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        async with asyncio.timeout(60):
-            ready = asyncio.create_task(gateway.read_model.ready.wait())
-            await asyncio.wait([ready, task], return_when=asyncio.FIRST_COMPLETED)
-            if task.done():
-                task.result()
+        if caught_up:  # else requests wait in the socket's backlog until uvicorn serves
+            async with asyncio.timeout(60):
+                ready = asyncio.create_task(gateway.read_model.ready.wait())
+                await asyncio.wait([ready, task], return_when=asyncio.FIRST_COMPLETED)
+                if task.done():
+                    task.result()
         yield Served(f"http://127.0.0.1:{sock.getsockname()[1]}", gateway)
     finally:
         server.should_exit = True
@@ -248,3 +252,22 @@ async def test_without_stream_output_a_new_user_gets_audio_neighbours_degraded_a
         # /next works for a user nobody has seen, with integer ids
         nxt = await http.post("/next/42", json={"track": 301, "time": 1.0})
         assert nxt.status_code == 200 and nxt.json()["user"] == 42 and nxt.json()["track"] != 301
+
+
+async def test_readyz_is_503_until_every_topic_exists_and_was_read_and_answers_degrade_meanwhile(
+        kafka_settings: KafkaSettings, tmp_path: Path) -> None:
+    async with serving(kafka_settings, tmp_path, caught_up=False) as served, \
+            httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        waiting = await http.get("/readyz")
+        assert waiting.status_code == 503
+        assert waiting.json()["status"] == "catching up" and waiting.json()["rebuild_s"] is None
+        assert {lag["behind"] for lag in waiting.json()["topics"].values()} == {None}  # no topic found yet
+        answer = await http.get("/v1/recommendations", params={"user_id": "early", "k": 3})
+        assert answer.status_code == 200 and answer.json()["items"] == []
+        assert {d["source"] for d in answer.json()["degraded"]} == {"cf", "transitions", "trending", "popular"}
+
+        await ensure_topics(kafka_settings)
+        await asyncio.wait_for(served.gateway.read_model.ready.wait(), 30)
+        ready = (await http.get("/readyz")).json()
+        assert ready["status"] == "ready" and ready["rebuild_s"] > 0
+        assert {lag["behind"] for lag in ready["topics"].values()} == {0}
