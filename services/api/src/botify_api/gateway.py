@@ -64,7 +64,10 @@ class Gateway:
         """Open the configured vector store, unless one was given; on failure the vector sources degrade."""
         if self.store is None:
             try:
-                self.store = open_vector_store(self.settings.vectors, self.settings.paths)
+                vectors = self.settings.vectors
+                if self.settings.search_ef is not None:
+                    vectors = vectors.model_copy(update={"hnsw_ef": self.settings.search_ef})
+                self.store = open_vector_store(vectors, self.settings.paths)
             except Exception as exc:  # serve without vector sources rather than not at all
                 self.store_error = f"{type(exc).__name__}: {exc}"
                 log.warning("vector store did not open, serving without it: %s", self.store_error)
