@@ -157,6 +157,8 @@ class ReadModel:
                 await self._measure(consumer, ends or {})
                 if not self.ready.is_set() and ends is not None and all(
                         lag.caught_up for lag in self._lag.values()):
+                    if self.sink is not None and self.sink.settings.sink_build_index:
+                        await self._build_indexes(self.sink)
                     self.rebuild_s = time.monotonic() - started
                     log.warning("read model rebuilt from the topics in %.2f s (%d records)", self.rebuild_s,
                                 self.records)
@@ -185,8 +187,11 @@ class ReadModel:
             self._applied.notify_all()
 
     async def _feed_sink(self, sink: VectorSink, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Write a batch to the store without building indexes: an Edge index build holds the whole process (see
+        docs/operations.md), so the read model builds once, when it has caught up (:meth:`_build_indexes`); later
+        writes stay in the appendable segment, which searches scan."""
         try:
-            dead = await asyncio.to_thread(sink.apply, records)
+            dead = await asyncio.to_thread(sink.indexer.apply, records)
         except Exception as exc:  # the store is gone: keep the rest of the read model alive
             if self.sink_error is None:
                 log.warning("vector sink failed, answers go without vector sources: %s", exc)
@@ -196,6 +201,17 @@ class ReadModel:
         if self.on_dead_letter is not None:
             for key, letter in dead:
                 self.on_dead_letter(key, letter)
+
+    async def _build_indexes(self, sink: VectorSink) -> None:
+        """Build the store's due HNSW indexes once, before the gateway says it is ready."""
+        built = time.monotonic()
+        try:
+            await asyncio.to_thread(sink.indexer.store.optimize)
+        except Exception as exc:  # the store is gone: the vector sources degrade, the rest goes on
+            self.sink_error = f"{type(exc).__name__}: {exc}"
+            log.warning("vector index build failed: %s", self.sink_error)
+            return
+        log.warning("vector indexes built in %.2f s", time.monotonic() - built)
 
     def _bad(self, record: ConsumerRecord[bytes, bytes], key: str, error: str) -> None:
         self.bad_records += 1
