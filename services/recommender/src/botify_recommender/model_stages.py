@@ -14,7 +14,8 @@ share what a process knows of the items:
 * :class:`ItemOwnerStage` (``item-owner``, on ``item-updates``): sums the deltas a flush brought per item, applies
   them once (bounded by ``mf_max_delta_norm``), keeps the item vectors as its state and publishes ``FactorsUpdated``
   to ``item-factors`` in the same transaction.
-* every process also tails ``item-factors`` (all partitions, no group: :class:`ItemFactorsFeed`) into the shared
+* every process also tails ``item-factors`` (all partitions, no group: :class:`ItemFactorsFeed`, a
+  :class:`~botify_recommender.topic_feed.TopicFeed`) into the shared
   :class:`~botify_recommender.online_models.ItemFactors` read model, where the user step reads item vectors; an
   owner also writes the vectors it has just computed there at once, so one worker sees its own items without the
   round trip.
@@ -33,8 +34,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
 from prometheus_client import Counter, Gauge
 
 from botify_core.codecs import CodecError, codec_for
@@ -63,9 +62,9 @@ from botify_recommender.online_models import (
     fold_user_batch,
     user_factors,
 )
-from botify_recommender.partitions import partition_ids
 from botify_recommender.settings import RecommenderSettings
 from botify_recommender.stages import Emit, Keyed, Listen, PartitionContext
+from botify_recommender.topic_feed import TopicFeed
 
 log = logging.getLogger(__name__)
 _FACTORS_CODEC = codec_for(FactorsUpdated)
@@ -84,32 +83,15 @@ def mf_config(settings: RecommenderSettings) -> MFConfig:
                     n_negatives=settings.mf_negatives)
 
 
-class ItemFactorsFeed:
+class ItemFactorsFeed(TopicFeed):
     """Tails every partition of ``item-factors`` into an :class:`ItemFactors` read model (global-table style)."""
 
     def __init__(self, kafka: KafkaSettings, items: ItemFactors) -> None:
-        self.kafka = kafka
+        super().__init__(kafka, Topic.ITEM_FACTORS)
         self.items = items
         self.applied = 0
 
-    async def run(self) -> None:
-        name = self.kafka.topic(Topic.ITEM_FACTORS)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka.bootstrap_servers, group_id=None,
-                                    enable_auto_commit=False, isolation_level="read_committed",
-                                    fetch_max_wait_ms=100)
-        await consumer.start()
-        try:
-            parts = [TopicPartition(name, p) for p in await partition_ids(self.kafka, Topic.ITEM_FACTORS)]
-            consumer.assign(parts)
-            await consumer.seek_to_beginning(*parts)
-            while True:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        self.apply(record.value)
-        finally:
-            await consumer.stop()
-
-    def apply(self, value: bytes | None) -> None:
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
         if value is None:
             return
         try:
