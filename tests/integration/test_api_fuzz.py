@@ -12,12 +12,12 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,7 +46,7 @@ class FuzzedService:
     name: str
     module: str  # served by `python -m <module>`
     port_setting: str  # the environment variable of its port
-    env: dict[str, str] = field(default_factory=dict)  # anything else it needs
+    env: dict[str, str] = field(default_factory=dict)  # anything else it needs; "{var_dir}" is its own var/
     must_succeed: tuple[str, ...] = ()  # operations some generated request must get a 2xx from
 
 
@@ -54,8 +54,10 @@ class FuzzedService:
 
 FUZZED = [
     FuzzedService("ingest", "botify_ingest.main", "BOTIFY_INGEST_PORT", must_succeed=("POST /v1/listens",)),
+    # no datasets: the worker starts on its instant fallback embedder (the HTTP surface is what is fuzzed here)
+    FuzzedService("audio-worker", "botify_audio.main", "BOTIFY_AUDIO_PORT", env={"BOTIFY_DATA_DIR": "{var_dir}/none"}),
     FuzzedService("gateway", "botify_api.main", "BOTIFY_API_PORT", must_succeed=("GET /v1/recommendations",),
-                  env={"BOTIFY_VECTORS_PATH": tempfile.mkdtemp(prefix="botify-fuzz-vectors-"),
+                  env={"BOTIFY_VECTORS_PATH": "{var_dir}/vectors",
                        "BOTIFY_API_TRENDS_STREAM_MAX_S": "0.5"}),  # each /v1/trends/stream call ends in 0.5 s
 ]
 
@@ -65,10 +67,14 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @contextmanager
-def served(service: FuzzedService, kafka: KafkaSettings, timeout_s: float = 60.0) -> Iterator[str]:
-    """Run ``service`` in its own process against ``kafka``; yield its base URL; stop it by its PID."""
+def served(service: FuzzedService, kafka: KafkaSettings, var_dir: Path, timeout_s: float = 120.0) -> Iterator[str]:
+    """Run ``service`` in its own process against ``kafka``; yield its base URL once it is ready; stop it by its PID.
+
+    Fuzzing starts after ``/readyz`` answers 200: a 503 there before (loading a model, catching up) is by design.
+    """
     port = free_port()
-    env = os.environ | service.env | {service.port_setting: str(port),
+    own = {name: value.format(var_dir=var_dir) for name, value in service.env.items()}
+    env = os.environ | own | {service.port_setting: str(port), "BOTIFY_VAR_DIR": str(var_dir),
                                       "BOTIFY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
                                       "BOTIFY_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
                                       "BOTIFY_KAFKA_PARTITIONS": str(kafka.partitions)}
@@ -80,12 +86,12 @@ def served(service: FuzzedService, kafka: KafkaSettings, timeout_s: float = 60.0
         while True:
             assert process.poll() is None, f"{service.name} exited:\n{process.stdout.read().decode()}"  # type: ignore[union-attr]
             try:
-                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, f"{service.name} did not answer /healthz within {timeout_s:.0f} s"
-            time.sleep(0.1)  # another process is starting; its health endpoint is all there is to poll
+            assert time.monotonic() < deadline, f"{service.name} was not ready (/readyz) within {timeout_s:.0f} s"
+            time.sleep(0.1)  # another process is starting; its readiness endpoint is all there is to poll
         yield url
     finally:
         terminate(process.pid)
@@ -127,9 +133,9 @@ def fuzz(url: str) -> tuple[list[str], Counter[tuple[str, int]]]:
 
 
 @pytest.mark.parametrize("service", FUZZED, ids=[s.name for s in FUZZED])
-async def test_fuzzed_requests_get_no_5xx_and_only_documented_answers(service: FuzzedService,
-                                                                     topics: KafkaSettings) -> None:
-    with served(service, topics) as url:
+async def test_fuzzed_requests_get_no_5xx_and_only_documented_answers(service: FuzzedService, topics: KafkaSettings,
+                                                                     tmp_path: Path) -> None:
+    with served(service, topics, tmp_path / "var") as url:
         failures, seen = await asyncio.to_thread(fuzz, url)
         assert not failures, "\n\n".join(failures)
         for operation in service.must_succeed:  # the fuzzer got through validation, not just bounced off it
