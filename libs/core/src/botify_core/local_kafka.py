@@ -192,18 +192,22 @@ class LocalKafka:
         config = self._write_config(libs)
         self._format_once(libs, config)
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
-        with signals_deferred(), self.log_file.open("ab") as log:  # no Ctrl-C between start and PID file
-            process = subprocess.Popen(self._java(libs, "kafka.Kafka", str(config)), stdout=log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                       preexec_fn=die_with_parent() if supervised else None)
-            self.pid_file.write_text(f"{process.pid} {self.port} {self.controller_port}\n")
+        process: subprocess.Popen[bytes] | None = None
         try:
+            with signals_deferred(), self.log_file.open("ab") as log:  # no Ctrl-C between start and PID file
+                process = subprocess.Popen(self._java(libs, "kafka.Kafka", str(config)), stdout=log,
+                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                           start_new_session=True,
+                                           preexec_fn=die_with_parent() if supervised else None)
+                self.pid_file.write_text(f"{process.pid} {self.port} {self.controller_port}\n")
+            # a Ctrl-C held above is raised as the block ends: inside this try, so it cleans up too
             self._await_ready(process, offset)
         except BaseException:  # not up in time, or interrupted: leave nothing running
             with signals_deferred():  # a second Ctrl-C must not cut this clean-up short
-                if process.poll() is None:
+                if process is not None and process.poll() is None:
                     terminate(process.pid)
-                self.pid_file.unlink(missing_ok=True)
+                if process is not None:
+                    self.pid_file.unlink(missing_ok=True)
             raise
         return process.pid
 
