@@ -1,7 +1,9 @@
 """The dashboard in a real browser: headless Chromium (Debian's ``chromium``) driven over the DevTools protocol
 opens ``/`` on a gateway fed from the real broker, draws the genre charts and the top tracks from the SSE stream,
 redraws them when a new snapshot arrives through Kafka, shows a user's recommendations with their reasons, and leaves
-a screenshot in docs/img/dashboard.png (the README shows it).
+a screenshot in ``var/screenshots/dashboard.png``. The README's copy, docs/img/dashboard.png, is this screenshot:
+refresh it with ``BOTIFY_SCREENSHOT_DIR=docs/img pytest tests/integration/test_dashboard.py`` (a plain test run
+leaves the tree clean).
 
 Chromium is started by this test and stopped by its own PID. It is installed by ``scripts/bootstrap.sh`` on CI
 (``CI=true``); elsewhere the test skips, saying so, when no ``chromium`` is on PATH.
@@ -27,12 +29,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from botify_core.processes import terminate
 from botify_core.proto.botify.v1.catalog_pb2 import TrackUpserted
 from botify_core.proto.botify.v1.trends_pb2 import TrendSnapshot
-from botify_core.settings import REPO_ROOT, KafkaSettings
+from botify_core.settings import KafkaSettings, PathSettings
 from tests.integration.test_trends_api import HOUR, MINUTE, T2008, applied, produce_world, served_gateway, snapshot
 
 pytestmark = pytest.mark.kafka
 
-SCREENSHOT = REPO_ROOT / "docs" / "img" / "dashboard.png"
+SCREENSHOT = Path(os.environ.get("BOTIFY_SCREENSHOT_DIR", PathSettings().var_dir / "screenshots")) / "dashboard.png"
 WIDTH, HEIGHT = 1280, 900
 
 #: (genre, plays, minutes) of the 06:xx hour: plays and minutes rank them differently
