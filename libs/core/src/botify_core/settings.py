@@ -36,13 +36,14 @@ class KafkaSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BOTIFY_KAFKA_", extra="ignore")
 
-    bootstrap_servers: str = "127.0.0.1:9092"
+    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="Kafka brokers, host:port[,host:port...]")
     topic_prefix: str = Field(default="", description="prepended to every topic name (tests, shared clusters)")
-    partitions: int = Field(default=4, ge=1)
-    replication_factor: int = Field(default=1, ge=1)
-    listens_retention_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=-1)
-    request_timeout_ms: int = Field(default=30_000, ge=1000)
-    linger_ms: int = Field(default=2, ge=0)
+    partitions: int = Field(default=4, ge=1, description="partitions of topics created by botify kafka init")
+    replication_factor: int = Field(default=1, ge=1, description="replicas of topics created")
+    listens_retention_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=-1,
+                                      description="how long listens are kept (-1: forever)")
+    request_timeout_ms: int = Field(default=30_000, ge=1000, description="Kafka client request timeout")
+    linger_ms: int = Field(default=2, ge=0, description="how long a producer waits to fill a batch")
 
     @field_validator("topic_prefix")
     @classmethod
@@ -79,7 +80,8 @@ class VectorSettings(BaseSettings):
                                    validation_alias=AliasChoices("QDRANT_URL", "BOTIFY_VECTORS_QDRANT_URL"),
                                    description="a Qdrant server; unset: Qdrant Edge in-process")
     qdrant_api_key: str | None = Field(default=None,
-                                       validation_alias=AliasChoices("QDRANT_API_KEY", "BOTIFY_VECTORS_QDRANT_API_KEY"))
+                                       validation_alias=AliasChoices("QDRANT_API_KEY", "BOTIFY_VECTORS_QDRANT_API_KEY"),
+                                       description="API key of that server, if it needs one")
     path: Path | None = Field(default=None, description="Qdrant Edge shards; default <BOTIFY_VAR_DIR>/vectors")
     audio_dim: int = Field(default=128, ge=1, le=65536, description="size of the audio embeddings (collection audio)")
     cf_dim: int = Field(default=32, ge=1, le=65536, description="size of the item factors (collection cf)")

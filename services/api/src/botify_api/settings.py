@@ -21,9 +21,10 @@ DEFAULT_EXPERIMENTS = Path(__file__).resolve().parent / "experiments.toml"
 class ApiSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BOTIFY_API_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65535)
-    vectors: VectorSettings = Field(default_factory=VectorSettings)
+    host: str = Field(default="127.0.0.1", description="address to listen on (loopback: this machine only)")
+    port: int = Field(default=8000, ge=0, le=65535, description="port to listen on")
+    vectors: VectorSettings = Field(default_factory=VectorSettings,
+                                    description="its vector store: the BOTIFY_VECTORS_* settings")
 
     default_k: int = Field(default=10, ge=1, le=100, description="items per answer when k is not given")
     max_k: int = Field(default=100, ge=1, le=1000, description="larger k get 422")

@@ -20,8 +20,8 @@ DEFAULT_SAMPLE_RATE = 16_000
 class AudioSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BOTIFY_AUDIO_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8003, ge=0, le=65535)
+    host: str = Field(default="127.0.0.1", description="address to listen on (loopback: this machine only)")
+    port: int = Field(default=8003, ge=0, le=65535, description="port to listen on")
     group_id: str = Field(default="botify-audio-worker", description="Kafka consumer group of the workers")
 
     # the sound (rate and segment length come from the model: one source of truth for what it was trained on)

@@ -13,8 +13,8 @@ from botify_core.settings import ServiceSettings
 class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BOTIFY_INGEST_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8001, ge=0, le=65535)
+    host: str = Field(default="127.0.0.1", description="address to listen on (loopback: this machine only)")
+    port: int = Field(default=8001, ge=0, le=65535, description="port to listen on")
     max_body_bytes: int = Field(default=1 << 20, ge=1024, description="larger bodies get 413")
     max_batch_events: int = Field(default=1000, ge=1, description="larger batches get 413")
     produce_timeout_s: float = Field(default=5.0, gt=0, description="how long to wait for Kafka before 503")
@@ -22,7 +22,8 @@ class IngestSettings(ServiceSettings):
     earliest_event_time: datetime = Field(default=datetime(2000, 1, 1, tzinfo=UTC),
                                           description="older event times are refused as absurd")
     max_clock_skew_s: int = Field(default=300, ge=0, description="how far in the future an event time may be")
-    max_track_duration_ms: int = Field(default=3 * 3600 * 1000, ge=1000)
+    max_track_duration_ms: int = Field(default=3 * 3600 * 1000, ge=1000,
+                                       description="longer track durations are refused")
     token: SecretStr | None = Field(default=None, description="when set, POST /v1/listens needs "
                                                              "'Authorization: Bearer <token>'; unset: open")
 

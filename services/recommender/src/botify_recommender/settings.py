@@ -16,7 +16,7 @@ from botify_recommender.windows import WindowSpec, parse_windows
 class RecommenderSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BOTIFY_RECOMMENDER_", extra="ignore")
 
-    host: str = "127.0.0.1"
+    host: str = Field(default="127.0.0.1", description="address of its web server (loopback: this machine only)")
     port: int = Field(default=8002, ge=0, le=65535, description="web server: /healthz, /readyz, /metrics")
     group_id: str = Field(default="botify-recommender", description="Kafka consumer group of the workers")
     worker_id: str = Field(default="0", description="stable per worker: its transactional id, so a restarted "
@@ -24,7 +24,8 @@ class RecommenderSettings(ServiceSettings):
     commit_interval_ms: int = Field(default=250, ge=10, description="a transaction commits at least this often")
     max_batch: int = Field(default=2000, ge=1, description="records folded per transaction at most")
     fetch_max_wait_ms: int = Field(default=50, ge=0, description="the consumer's wait for more data per fetch")
-    transaction_timeout_ms: int = Field(default=60_000, ge=1000)
+    transaction_timeout_ms: int = Field(default=60_000, ge=1000,
+                                        description="Kafka aborts a transaction left open this long")
 
     windows: str = Field(default="1m:1m,1h:10m,1d:1h",
                          description="trend windows by event time, size[:step] each (step < size: hopping)")
@@ -43,23 +44,25 @@ class RecommenderSettings(ServiceSettings):
 
     recent_size: int = Field(default=20, ge=1, description="recent listens kept per user")
     session_gap_ms: int = Field(default=30 * 60 * 1000, ge=1, description="a longer pause starts a new session")
-    affinity_half_life_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=1)
+    affinity_half_life_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=1,
+                                       description="genre affinity halves over this much event time")
     skip_fraction: float = Field(default=0.3, ge=0.0, le=1.0, description="a play below this fraction is a skip")
     complete_fraction: float = Field(default=0.8, ge=0.0, le=1.0, description="from this fraction a play completed")
-    weight_complete: float = 1.0
-    weight_partial: float = 0.3
-    weight_skip: float = -0.5
-    weight_like: float = 2.0
-    weight_dislike: float = -2.0
+    weight_complete: float = Field(default=1.0, description="feedback weight of a completed play")
+    weight_partial: float = Field(default=0.3, description="feedback weight of a play between skip and complete")
+    weight_skip: float = Field(default=-0.5, description="feedback weight of a skip (negative feedback)")
+    weight_like: float = Field(default=2.0, description="feedback weight of a like")
+    weight_dislike: float = Field(default=-2.0, description="feedback weight of a dislike")
     user_state_debounce_ms: int = Field(default=500, ge=0,
                                         description="a changed user is published at most this often")
 
-    transitions_top_k: int = Field(default=20, ge=1)
-    transitions_half_life_ms: int = Field(default=30 * 24 * 3600 * 1000, ge=1)
+    transitions_top_k: int = Field(default=20, ge=1, description="successors published per track")
+    transitions_half_life_ms: int = Field(default=30 * 24 * 3600 * 1000, ge=1,
+                                          description="a transition's weight halves over this much event time")
 
     mf_factors: int = Field(default=16, ge=1, description="latent factors of the streaming MF (plus a bias slot)")
-    mf_learning_rate: float = Field(default=0.05, gt=0)
-    mf_l2: float = Field(default=0.01, ge=0)
+    mf_learning_rate: float = Field(default=0.05, gt=0, description="step size of the streaming MF")
+    mf_l2: float = Field(default=0.01, ge=0, description="L2 regularisation of the streaming MF")
     mf_negatives: int = Field(default=4, ge=1, description="items sampled per listen for its ranking step")
     mf_negative_pool: int = Field(default=32, ge=1, description="a flush draws each listen's negatives from this "
                                                                "many items (so it sends at most this many deltas "
@@ -68,7 +71,7 @@ class RecommenderSettings(ServiceSettings):
                                             description="an item moves at most this far per flush of its owner "
                                                         "(hot items); unset: no bound")
     river_factors: int = Field(default=10, ge=1, description="latent factors of River's BiasedMF baseline")
-    river_learning_rate: float = Field(default=0.05, gt=0)
+    river_learning_rate: float = Field(default=0.05, gt=0, description="step size of River's BiasedMF")
 
     @field_validator("windows")
     @classmethod
