@@ -5,8 +5,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from pathlib import Path
 
-from botify_cli.stack import PORT_SETTINGS
+from botify_cli.stack import PORT_SETTINGS, isolated_env
+
+
+def up_env(var_dir: Path, audio_models: Path) -> dict[str, str]:
+    """:func:`~botify_cli.stack.isolated_env`, with the audio model kept in ``audio_models`` (shared by the run)."""
+    return isolated_env(var_dir) | {"BOTIFY_AUDIO_MODELS_DIR": str(audio_models)}
 
 
 def service_ports(env: dict[str, str]) -> dict[str, int]:

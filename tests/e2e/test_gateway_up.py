@@ -12,13 +12,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from botify_cli.stack import isolated_env, services
-from tests.up_process import read_until, service_ports, start_up, stop_with_ctrl_c
+from botify_cli.stack import services
+from tests.up_process import read_until, service_ports, start_up, stop_with_ctrl_c, up_env
 
 #: the stream processor's name in botify up (libs/cli/src/botify_cli/stack.py); without it, user-state stays empty
 STREAM_PROCESSOR = "recommender"
@@ -33,8 +34,8 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    env = isolated_env(tmp_path_factory.mktemp("up") / "var")
+async def stack(tmp_path_factory: pytest.TempPathFactory, audio_models: Path) -> AsyncIterator[Stack]:
+    env = up_env(tmp_path_factory.mktemp("up") / "var", audio_models)
     ports = service_ports(env)
     process = await start_up(env)
     try:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from botify_cli.stack import isolated_env
 from botify_core.processes import port_open
 from botify_core.settings import KafkaSettings
 from botify_core.topics import Topic
 from tests.kafka_helpers import consume
-from tests.up_process import read_until, service_ports, start_up, stop_with_ctrl_c
+from tests.up_process import read_until, service_ports, start_up, stop_with_ctrl_c, up_env
 
 
-async def test_up_runs_the_system_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    env = isolated_env(tmp_path / "var")
+async def test_up_runs_the_system_and_ctrl_c_stops_everything(tmp_path: Path, audio_models: Path) -> None:
+    env = up_env(tmp_path / "var", audio_models)
     ports = service_ports(env)
     kafka_port, ingest_port = ports["kafka"], ports["BOTIFY_INGEST_PORT"]
     process = await start_up(env)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from botify_cli.stack import isolated_env
 from botify_core.processes import port_open
 from tests.faults import await_gone, close_console, kill_hard, pids_in
-from tests.up_process import read_until, service_ports, start_up, stop_with_ctrl_c
+from tests.up_process import read_until, service_ports, start_up, stop_with_ctrl_c, up_env
 
 
-async def test_ctrl_c_after_the_console_went_away_stops_every_child(tmp_path: Path) -> None:
-    env = isolated_env(tmp_path / "var")
+async def test_ctrl_c_after_the_console_went_away_stops_every_child(tmp_path: Path, audio_models: Path) -> None:
+    env = up_env(tmp_path / "var", audio_models)
     process = await start_up(env)
     try:
         banner = await read_until(process, "Press Ctrl-C")
@@ -31,8 +30,9 @@ async def test_ctrl_c_after_the_console_went_away_stops_every_child(tmp_path: Pa
     assert "stopped ingest" in journal and "stopped Kafka" in journal  # what it could not print, it wrote down
 
 
-async def test_sigkill_of_botify_up_takes_its_children_with_it_and_the_next_start_is_clean(tmp_path: Path) -> None:
-    env = isolated_env(tmp_path / "var")
+async def test_sigkill_of_botify_up_takes_its_children_with_it_and_the_next_start_is_clean(
+        tmp_path: Path, audio_models: Path) -> None:
+    env = up_env(tmp_path / "var", audio_models)
     process = await start_up(env)
     try:
         children = pids_in(await read_until(process, "Press Ctrl-C"))
