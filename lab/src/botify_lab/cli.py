@@ -144,3 +144,17 @@ def eval_recommenders(
         return
     path = write_section(ctx, section.run(ctx), f"botify lab eval{' --fast' if fast else ''}")
     typer.echo(f"recommenders: {time.perf_counter() - started:.0f} s -> {path}")
+
+
+@app.command()
+def genre(out: Out = DOCS_DIR, fast: Fast = False) -> None:
+    """Genre classification on GTZAN: classical features vs the CNN on the same splits, calibration, leakage,
+    audio-neighbour quality (the same run as `report --only genre`)."""
+    from botify_lab.context import LabContext
+    from botify_lab.genre import run
+    from botify_lab.report import write_section
+
+    ctx = LabContext(out_dir=out, fast=fast)
+    started = time.perf_counter()
+    path = write_section(ctx, run(ctx), f"botify lab genre{' --fast' if fast else ''}")
+    typer.echo(f"genre: {time.perf_counter() - started:.0f} s -> {path}")

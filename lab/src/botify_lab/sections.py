@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from botify_lab import clusters, eda, prequential
+from botify_lab import clusters, eda, genre, prequential
 from botify_lab.recsys import section as recommenders
 from botify_lab.report import SectionRunner
 
@@ -11,4 +11,5 @@ SECTIONS: dict[str, SectionRunner] = {
     "clusters": clusters.run,
     "recommenders": recommenders.run,
     "prequential": prequential.run,
+    "genre": genre.run,
 }
