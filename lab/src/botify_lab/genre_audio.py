@@ -83,6 +83,15 @@ def clip_features(clips: AudioClips, *, hpss: bool, cache_dir: Path | None, work
     return frame, float(np.median([float(r["seconds"]) for r in rows]))  # type: ignore[arg-type]
 
 
+def steady_feature_seconds(clips: AudioClips, *, hpss: bool, n: int = 4) -> float:
+    """Seconds one clip's features take in a warm process (decode included): one clip to warm up librosa's
+    compiled code, then the median of ``n``. The per-clip times in ``clip_features`` come from a shared pool and
+    a cache, so they say little about cost."""
+    jobs = [(str(p), clips.seconds, hpss) for p in clips.paths[: n + 1]]
+    _features_of(jobs[0])
+    return float(np.median([_features_of(job)[1] for job in jobs[1:]]))
+
+
 def decode_clips(clips: AudioClips, sample_rate: int = DEFAULT_SAMPLE_RATE) -> tuple[list[np.ndarray], float]:
     """Mono waves at ``sample_rate`` as the worker decodes them, and the mean decode seconds per clip."""
     started = time.perf_counter()
