@@ -4,6 +4,7 @@ the real data and writes its page, figure and figures file."""
 
 from __future__ import annotations
 
+import doctest
 import json
 from pathlib import Path
 
@@ -16,13 +17,18 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from botify_datasets.genres import GENRES
-from botify_lab import prequential
+from botify_lab import prequential, prequential_loop
 from botify_lab.context import LabContext
 from botify_lab.prequential_clustering import stream_tastes
 from botify_lab.prequential_loop import FloatArray, IntArray, Stream, replay, top_k_ranks
 from botify_lab.prequential_models import OnlineParams, ParameterServerMF, Popularity, RiverMF
 from botify_lab.report import write_section
 from botify_models.online_kmeans import OnlineKMeans
+
+
+def test_docstring_examples() -> None:
+    result = doctest.testmod(prequential_loop)
+    assert result.attempted > 0 and result.failed == 0
 
 
 class LastLearned:
