@@ -12,6 +12,7 @@ from botify_datasets.gtzan import load_gtzan_clips, load_gtzan_features
 from botify_datasets.hetrec import load_hetrec
 from botify_datasets.jamendo import load_jamendo
 from botify_datasets.lastfm1k import load_profiles, load_scrobbles
+from botify_datasets.thirty_music import load_30music
 
 
 def _describe(key: str, data_dir: Path, verify: bool) -> str:
@@ -21,6 +22,9 @@ def _describe(key: str, data_dir: Path, verify: bool) -> str:
     if key == "lastfm1k":
         s = load_scrobbles(data_dir, verify=verify)
         return f"{len(s)} scrobbles, {len(load_profiles(data_dir, verify=verify))} profiles"
+    if key == "30music":
+        plays = load_30music(data_dir, verify=verify)
+        return f"{len(plays)} plays, {plays['user_id'].nunique()} users, {plays['session_id'].nunique()} sessions"
     if key == "jamendo":
         return f"{len(load_jamendo(data_dir, verify=verify))} tracks"
     if key == "gtzan-features":
@@ -30,7 +34,8 @@ def _describe(key: str, data_dir: Path, verify: bool) -> str:
     return f"{len(example_recordings(data_dir, verify=verify))} recordings"
 
 
-CHECKS: tuple[str, ...] = ("hetrec", "lastfm1k", "jamendo", "gtzan-features", "gtzan-audio", "librosa-examples")
+CHECKS: tuple[str, ...] = ("hetrec", "lastfm1k", "30music", "jamendo", "gtzan-features", "gtzan-audio",
+                          "librosa-examples")
 
 
 def check_all(paths: PathSettings, describe: Callable[[str, Path, bool], str] = _describe) -> dict[str, str]:
