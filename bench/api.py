@@ -27,14 +27,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import multiprocessing
 import os
 import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -49,7 +47,7 @@ from google.protobuf.message import Message
 
 from bench.ingest import start_ingest, wait_ready
 from bench.load import open_loop
-from bench.machine import describe, update_readme_table
+from bench.machine import describe, on_local_broker, publish
 from bench.soak import rss_kib
 from botify_core.admin import ensure_topics
 from botify_core.clock import now_ms
@@ -420,19 +418,8 @@ def main() -> None:
     if args.serve_trivial:
         serve_trivial(args.serve_trivial)
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        broker = LocalKafka(Path(tmp) / "kafka", port=0)
-        broker.start()
-        try:
-            result = asyncio.run(run(args, broker, Path(tmp)))
-        finally:
-            broker.stop()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    markdown = table(result)
-    print(markdown)
-    if args.out == RESULTS and update_readme_table(REPO_ROOT / "README.md", "bench:api", markdown):
-        print("README table updated")
+    result = on_local_broker(lambda broker, home: run(args, broker, home))
+    publish(result, args.out, RESULTS, "bench:api", table)
 
 
 if __name__ == "__main__":

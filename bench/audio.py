@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import tempfile
 import time
@@ -32,7 +31,7 @@ from typing import Any
 import soundfile
 import torch
 
-from bench.machine import describe, update_readme_table
+from bench.machine import describe, publish
 from botify_audio.decode import decode
 from botify_audio.embedder import CnnEmbedder
 from botify_audio.intake import IntakeSpec, Unchanged, hear
@@ -215,12 +214,7 @@ def main() -> None:
 
         result |= measure_vector_store()
     result["machine"] = describe()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    markdown = table(result)
-    print(markdown)
-    if args.out == RESULTS and update_readme_table(REPO_ROOT / "README.md", "bench:audio", markdown):
-        print("README table updated")
+    publish(result, args.out, RESULTS, "bench:audio", table)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -32,7 +31,7 @@ import numpy as np
 from aiokafka import AIOKafkaProducer
 
 from bench.load import open_loop
-from bench.machine import describe, update_readme_table
+from bench.machine import describe, on_local_broker, publish
 from botify_core.admin import ensure_topics
 from botify_core.clock import now_ms
 from botify_core.codecs import codec_for
@@ -230,19 +229,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        broker = LocalKafka(Path(tmp) / "kafka", port=0)
-        broker.start()
-        try:
-            result = asyncio.run(run(args, broker, Path(tmp)))
-        finally:
-            broker.stop()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    markdown = table(result)
-    print(markdown)
-    if args.out == RESULTS and update_readme_table(REPO_ROOT / "README.md", "bench:ingest", markdown):
-        print("README table updated")
+    result = on_local_broker(lambda broker, home: run(args, broker, home))
+    publish(result, args.out, RESULTS, "bench:ingest", table)
 
 
 if __name__ == "__main__":

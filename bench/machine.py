@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import platform
+import tempfile
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from botify_core.local_kafka import LocalKafka
+from botify_core.settings import REPO_ROOT
 
 
 def describe() -> dict[str, Any]:
@@ -38,3 +45,27 @@ def update_readme_table(readme: Path, marker: str, table: str) -> bool:
     _, tail = rest.split(end, 1)
     readme.write_text(f"{head}{start}\n{table}\n{end}{tail}")
     return True
+
+
+def on_local_broker(run: Callable[[LocalKafka, Path], Coroutine[Any, Any, dict[str, Any]]],
+                    workdir: Path | None = None) -> dict[str, Any]:
+    """``run(broker, workdir)`` against a fresh local Kafka broker, stopped by its PID afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        home = workdir or Path(tmp)
+        broker = LocalKafka(home / "kafka", port=0)
+        broker.start()
+        try:
+            return asyncio.run(run(broker, home))
+        finally:
+            broker.stop()
+
+
+def publish(result: dict[str, Any], out: Path, default_out: Path, marker: str,
+            table: Callable[[dict[str, Any]], str]) -> None:
+    """Save ``result`` as JSON, print its table, and put the table in the README when saved where it belongs."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    markdown = table(result)
+    print(markdown)
+    if out == default_out and update_readme_table(REPO_ROOT / "README.md", marker, markdown):
+        print("README table updated")

@@ -36,7 +36,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.load import open_loop
-from bench.machine import describe, update_readme_table
+from bench.machine import describe, publish
 from botify_cli.stack import isolated_env
 from botify_core.clock import now_ms
 from botify_core.settings import REPO_ROOT
@@ -308,13 +308,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="botify-soak-") as tmp:
         env = isolated_env(Path(tmp) / "var")
         result = asyncio.run(soak(args, env, Path(tmp)))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    publish(result, args.out, RESULTS, "bench:soak", table)
     plot(result, args.out.with_suffix(".png"))
-    markdown = table(result)
-    print(markdown)
-    if args.out == RESULTS and update_readme_table(REPO_ROOT / "README.md", "bench:soak", markdown):
-        print("README table updated")
 
 
 if __name__ == "__main__":

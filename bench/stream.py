@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -43,7 +42,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from numpy.typing import NDArray
 
-from bench.machine import describe, update_readme_table
+from bench.machine import describe, on_local_broker, publish
 from botify_core.admin import ensure_topics
 from botify_core.clock import now_ms
 from botify_core.codecs import codec_for
@@ -527,20 +526,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path, help="keep the broker's data and the workers' logs here")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = args.workdir or Path(tmp)
-        broker = LocalKafka(workdir / "kafka", port=0)
-        broker.start()
-        try:
-            result = asyncio.run(run(args, broker, workdir))
-        finally:
-            broker.stop()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    markdown = table(result)
-    print(markdown)
-    if args.out == RESULTS and update_readme_table(REPO_ROOT / "README.md", "bench:stream", markdown):
-        print("README table updated")
+    result = on_local_broker(lambda broker, home: run(args, broker, home), args.workdir)
+    publish(result, args.out, RESULTS, "bench:stream", table)
 
 
 if __name__ == "__main__":
