@@ -27,6 +27,7 @@ from botify_api import metrics
 from botify_api.gateway import Gateway
 from botify_api.routes import dashboard, health, recommendations, session, tracks, trends, users
 from botify_api.settings import ApiSettings
+from botify_core.request_metrics import RequestObserver
 from botify_core.vectors import VectorStore
 
 
@@ -44,7 +45,7 @@ def create_app(settings: ApiSettings | None = None, store: VectorStore | None = 
                               "and popular candidates; the original Botify session API; tracks and users. Reads "
                               "only its local read model of the compacted topics.")
     app.state.gateway = gateway
-    app.add_middleware(metrics.RequestTimer)
+    app.add_middleware(RequestObserver, observe=metrics.time_request)
     app.add_exception_handler(RequestValidationError, _unprocessable)
     app.include_router(recommendations.router)
     app.include_router(session.router)

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from botify_core.clock import from_ms, to_ms
+from botify_core.request_metrics import RequestObserver
 from botify_ingest import metrics
 from botify_ingest.body import BodyTooLargeError, InvalidBodyError, parse_listens, read_limited
 from botify_ingest.publisher import BrokerUnavailableError, ListenPublisher
@@ -87,7 +88,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     def authorized(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
         check_token(token, credentials)
 
-    app.add_middleware(metrics.RequestCounter)
+    app.add_middleware(RequestObserver, observe=metrics.count_request)
 
     @app.post("/v1/listens", status_code=202, response_model=Accepted, openapi_extra=_BODY_DOC,
               dependencies=[Depends(authorized)], responses={
