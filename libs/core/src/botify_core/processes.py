@@ -8,6 +8,7 @@ that started it, however that process ends (SIGKILL included), so a supervisor n
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import re
 import signal
@@ -22,26 +23,31 @@ STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
+def arm_parent_death_signal(parent: int, signum: int = signal.SIGTERM) -> None:
+    """In a child process: receive ``signum`` when ``parent`` (the process that started it) dies (Linux).
+
+    The kernel sends it (``PR_SET_PDEATHSIG``) however the parent ends, SIGKILL included; it fires when the parent
+    *thread* that started the child ends, so start such children from a thread that lives as long as the process.
+    A parent that died before this ran is caught by comparing the parent PID. A module-level function, so it can
+    also be a process pool's ``initializer`` (``initargs=(os.getpid(),)``). Elsewhere than Linux it does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    if ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent is already gone: act as the kernel would have
+        os.kill(os.getpid(), signum)
+
+
 def die_with_parent(signum: int = signal.SIGTERM) -> Callable[[], None] | None:
     """A ``preexec_fn`` for ``subprocess.Popen``: the child gets ``signum`` when the process starting it dies.
 
-    The kernel sends it (Linux ``PR_SET_PDEATHSIG``) however the parent ends, SIGKILL included. It fires when the
-    *thread* that started the child ends, so start such children from the main thread. A parent that died before
-    the child armed it is caught by comparing the parent PID. Elsewhere than Linux there is no such call: ``None``
-    (no pre-exec function), and the supervisor's own clean-up is all there is.
+    See :func:`arm_parent_death_signal`. Elsewhere than Linux: ``None`` (no pre-exec function), and the
+    supervisor's own clean-up is all there is.
     """
     if not sys.platform.startswith("linux"):
         return None
-    parent = os.getpid()
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-
-    def arm() -> None:
-        if prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-        if os.getppid() != parent:  # the parent is already gone: act as the kernel would have
-            os.kill(os.getpid(), signum)
-
-    return arm
+    return functools.partial(arm_parent_death_signal, os.getpid(), signum)
 
 
 def free_port() -> int:

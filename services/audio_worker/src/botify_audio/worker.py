@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -36,6 +37,7 @@ from botify_audio.ledger import Ledger
 from botify_audio.settings import AudioSettings
 from botify_core.clock import now_ms
 from botify_core.codecs import CodecError, codec_for
+from botify_core.processes import arm_parent_death_signal
 from botify_core.producer import EventProducer
 from botify_core.proto.botify.v1.catalog_pb2 import TrackEmbedded, TrackUpserted
 from botify_core.proto.botify.v1.dead_letter_pb2 import DeadLetter
@@ -74,10 +76,10 @@ def intake_spec(settings: AudioSettings, embedder: Embedder) -> IntakeSpec:
 
 
 def decode_pool(workers: int) -> ProcessPoolExecutor:
-    """Decode processes started from a clean server process (forking a process that runs torch threads is unsafe)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["botify_audio.intake"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    """Decode processes: fresh interpreters (forking a process that runs torch threads is unsafe), children of this
+    process that end with it, however it ends (a forkserver's would outlive a worker killed with SIGKILL)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=arm_parent_death_signal, initargs=(os.getpid(),))
 
 
 class AudioWorker:
