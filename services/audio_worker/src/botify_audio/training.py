@@ -231,9 +231,11 @@ def classification_metrics(genres: Sequence[str], truth: Sequence[str], probabil
     y = np.array([index[t] for t in truth])
     predicted = probabilities.argmax(axis=1)
     labels = list(range(len(genres)))
+    bounded = np.clip(probabilities, 1e-7, 1.0)  # log(0) guard, renormalised so each row is a distribution again
+    bounded /= bounded.sum(axis=1, keepdims=True)
     return {"accuracy": float(accuracy_score(y, predicted)),
             "macro_f1": float(f1_score(y, predicted, labels=labels, average="macro", zero_division=0)),
-            "log_loss": float(log_loss(y, np.clip(probabilities, 1e-7, 1.0), labels=labels)),
+            "log_loss": float(log_loss(y, bounded, labels=labels)),
             "confusion": confusion_matrix(y, predicted, labels=labels).tolist(), "n": len(y)}
 
 
