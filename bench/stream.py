@@ -472,7 +472,7 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
                                                "user-state and of a 1m genre-trends snapshot counting it; "
                                                "freshness_p*_ms is the later of the two per listen",
                        "machine": describe(),
-                       "caveat": "a 2-core machine shared with other engineers' test runs while measuring"},
+                       "load_average_at_end": os.getloadavg()[0]},
     }
 
 
@@ -503,7 +503,8 @@ def table(result: dict[str, Any]) -> str:
               for f in result["freshness_by_commit_interval"]]
     lines += ["", f"_Kafka {c['kafka']}, {c['partitions']} partitions, {c['events']:,} listens of "
               f"{c['event_protobuf_bytes']:.0f} B; {c['machine']['cores']} cores ({c['machine']['cpu']}), "
-              f"shared with other work while measuring. `uv run --frozen python -m bench.stream` "
+              f"load average {c.get('load_average_at_end', float('nan')):.1f} at the end. "
+              "`uv run --frozen python -m bench.stream` "
               f"({c['machine']['measured_at']})._"]
     return "\n".join(lines)
 
