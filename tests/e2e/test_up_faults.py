@@ -47,7 +47,8 @@ async def test_sigkill_of_botify_up_takes_its_children_with_it_and_the_next_star
     await_gone(tree)  # the kernel told each child that its parent died, and each of theirs
     assert not any(port_open(port) for port in service_ports(env).values())
 
-    again = await start_up(env)
+    # the same var/, fresh ports: one picked before the first run may since serve an outgoing connection
+    again = await start_up(up_env(tmp_path / "var", audio_models))
     try:
         banner = await read_until(again, "Press Ctrl-C")
         assert "already running" not in banner and "taken" not in banner
