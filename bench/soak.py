@@ -39,6 +39,7 @@ from bench.load import open_loop
 from bench.machine import describe, publish
 from botify_cli.stack import isolated_env
 from botify_core.clock import now_ms
+from botify_core.processes import descendants
 from botify_core.settings import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "results" / "soak.json"
@@ -48,23 +49,14 @@ CHILD_LINE = re.compile(r"^\[botify up\] (?P<name>[\w-]+)(?: traffic)?\b.*\(PID 
 
 def rss_kib(pid: int) -> int:
     """Resident memory of ``pid`` and all its descendants, in KiB (0 for a process that is gone)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    total = 0
+    for process in (pid, *descendants(pid)):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
+            status = Path(f"/proc/{process}/status").read_text()
         except OSError:
-            continue
+            continue  # ended meanwhile
         match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
         total += int(match.group(1)) if match else 0
-        pending += children.get(current, [])
     return total
 
 

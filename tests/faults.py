@@ -7,8 +7,8 @@ Each works on a PID we started (never on a process found by name) and leaves not
 - :func:`kill_hard`: SIGKILL, as a crash or the OOM killer would, and wait until the PID is gone;
 - :func:`kill_and_restart`: SIGKILL a child, then start it again with the same command;
 - :func:`close_console`: close our end of a child's stdout pipe, as when ``tee`` or a terminal goes away;
-- :func:`pids_in` / :func:`descendants` / :func:`await_gone`: the PIDs a supervisor reported, every process below
-  one, and waiting until each has exited.
+- :func:`pids_in` / :func:`await_gone`: the PIDs a supervisor reported, and waiting until each has exited (every
+  process below one: :func:`botify_core.processes.descendants`).
 """
 
 from __future__ import annotations
@@ -90,23 +90,6 @@ PID_PATTERN = re.compile(r"\(PID (\d+)\)")
 def pids_in(text: str) -> list[int]:
     """Every ``(PID n)`` a supervisor printed, in order."""
     return [int(pid) for pid in PID_PATTERN.findall(text)]
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` now: children, their children, and so on (grandchildren must not outlive it)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended meanwhile
-        children.setdefault(parent, []).append(int(stat.parent.name))
-    found, pending = [], list(children.get(pid, []))
-    while pending:
-        child = pending.pop()
-        found.append(child)
-        pending += children.get(child, [])
-    return found
 
 
 def alive(pids: Iterable[int]) -> list[int]:

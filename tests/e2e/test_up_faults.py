@@ -6,8 +6,8 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from botify_core.processes import port_open
-from tests.faults import await_gone, close_console, descendants, kill_hard, pids_in
+from botify_core.processes import descendants, port_open
+from tests.faults import await_gone, close_console, kill_hard, pids_in
 from tests.up_process import read_until, service_ports, start_up, stop_with_ctrl_c, up_env
 
 

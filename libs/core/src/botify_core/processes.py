@@ -77,6 +77,23 @@ def pid_alive(pid: int) -> bool:
     return reaped == 0
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` now: its children, theirs, and so on (read from /proc; Linux)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended meanwhile
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, pending = [], list(children.get(pid, []))
+    while pending:
+        child = pending.pop()
+        found.append(child)
+        pending += children.get(child, [])
+    return found
+
+
 def _proc_state(pid: int) -> str:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
