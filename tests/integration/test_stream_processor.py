@@ -30,6 +30,8 @@ from botify_core.proto.botify.v1.models_pb2 import UserState
 from botify_core.proto.botify.v1.trends_pb2 import TrendSnapshot
 from botify_core.settings import KafkaSettings
 from botify_core.topics import Topic
+from botify_recommender.settings import RecommenderSettings
+from botify_recommender.taste_clusters import Centroids
 from botify_recommender.worker_process import WorkerProcess
 from tests.kafka_helpers import consume
 
@@ -203,13 +205,18 @@ def assert_trends(latest: dict[WKey, TrendSnapshot], expected: dict[WKey, tuple[
         assert all(tracks[t] == p for t, p in top), key
 
 
-async def user_listens(settings: KafkaSettings) -> dict[str, int]:
+async def latest_user_states(settings: KafkaSettings) -> dict[str, UserState]:
     codec = codec_for(UserState)
-    latest: dict[str, int] = {}
+    latest: dict[str, UserState] = {}
     for value in await read_all(settings, Topic.USER_STATE):
         state = codec.decode(value)
-        latest[state.user_id] = max(latest.get(state.user_id, 0), state.listens)
+        if state.listens >= latest.get(state.user_id, state).listens:
+            latest[state.user_id] = state
     return latest
+
+
+async def user_listens(settings: KafkaSettings) -> dict[str, int]:
+    return {user: state.listens for user, state in (await latest_user_states(settings)).items()}
 
 
 @pytest.fixture
@@ -262,6 +269,9 @@ async def test_known_stream_gives_exact_plays_and_minutes_per_window(
     assert "cannot decode" in errors and "no schema_version" in errors and "track_id is empty" in errors
     per_user = Counter(s.event.user_id for s in {s.event.event_id: s for s in sent}.values())
     assert await user_listens(topics) == dict(per_user)
+    clusters = len(Centroids.load(RecommenderSettings().taste_centroids or Path()).centroids)
+    assigned = {u: s.cluster_id for u, s in (await latest_user_states(topics)).items() if u[1:].isdigit()}
+    assert len(assigned) == 13 and set(assigned.values()) <= set(range(clusters)), assigned   # the lab's ids
 
 
 def stream(n: int, users: int, tracks: Sequence[str], seed: int, prefix: str = "e") -> list[ListenEvent]:

@@ -134,3 +134,16 @@ def test_a_point_of_the_wrong_shape_is_refused() -> None:
         model.learn_one([1.0, 2.0])
     with pytest.raises(ValueError, match="finite"):
         model.predict_one([1.0, np.nan, 0.0])
+
+
+def test_given_centroids_with_a_prior_count_are_nudged_not_replaced() -> None:
+    start = [[0.0, 0.0], [10.0, 10.0]]
+    replaced = OnlineKMeans(2, 2, centroids=start)
+    nudged = OnlineKMeans(2, 2, centroids=start, prior_count=9.0)
+    for model in (replaced, nudged):
+        model.learn_one([1.0, 1.0])
+    assert replaced.centroids is not None and nudged.centroids is not None
+    assert replaced.centroids[0].tolist() == [1.0, 1.0]              # 1/1 of the way: the start is gone
+    assert nudged.centroids[0].tolist() == pytest.approx([0.1, 0.1])  # 1/10 of the way
+    with pytest.raises(ValueError, match="prior_count"):
+        OnlineKMeans(2, 2, centroids=start, prior_count=-1.0)

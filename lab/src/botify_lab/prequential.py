@@ -264,7 +264,12 @@ checkpoint with the same protocol. {COMMAND} runs it all; every figure below cam
               "The online model gives every user a stable cluster id as they listen (ids never move between "
               "clusters); the table says how close that comes to clustering everyone at once. Reading the three "
               "rows together: where the first two are close, the online centroids are fine and what remains is "
-              "the users' vectors (a stream of a few hundred plays per user, not all-time counts).\n",
+              "the users' vectors (a stream of a few hundred plays per user, not all-time counts). The last row "
+              "is how the stream processor clusters (`botify_recommender.taste_clusters`): its model starts from "
+              "the clusters section's k-means centroids (`docs/lab/clusters.json`), so its ids are the offline "
+              "ids, and learns on from there with the same schedule, each starting centroid counting as 100 "
+              "users (with no such prior the first user a centroid absorbs replaces it, and this row fell to "
+              "about 0.53).\n",
               "## What is real and what is derived\n",
               "- Real: 30Music's plays, users, artists and times; HetRec's users, artists and play counts; every "
               "metric and time above (measured in this run on this machine; times vary with load).\n"

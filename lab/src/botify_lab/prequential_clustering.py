@@ -46,6 +46,8 @@ from botify_models.online_kmeans import OnlineKMeans
 MIN_PLAYS = 5
 WARMUP = 3000  # taste vectors buffered before the centroids are seeded (see the module docstring)
 DEFAULT_K = 4   # the clusters section's choice for genre shares / k-means when its page is absent
+PROCESSOR_MIN_RATE = 0.001  # BOTIFY_RECOMMENDER_TASTE_MIN_RATE's default
+PROCESSOR_PRIOR_COUNT = 100.0  # BOTIFY_RECOMMENDER_TASTE_PRIOR_COUNT's default
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class ClusterAgreement:
     online_vs_offline: float
     centroids_on_offline_tastes: float
     offline_on_stream_tastes: float
+    #: the stream processor's way: the model starts from the offline centroids (``clusters.json``) and learns on
+    started_from_offline: float
     seconds: float
 
     def rows(self) -> list[dict[str, object]]:
@@ -68,6 +72,8 @@ class ClusterAgreement:
              "ARI": self.centroids_on_offline_tastes},
             {"comparison": "offline k-means on the stream tastes vs offline k-means on the all-time tastes",
              "ARI": self.offline_on_stream_tastes},
+            {"comparison": "online started from the offline centroids (the stream processor's default) vs offline "
+                           "k-means", "ARI": self.started_from_offline},
         ]
 
 
@@ -122,10 +128,16 @@ def compare(log: pd.DataFrame, offline_shares: pd.DataFrame, k: int, seed: int,
         offline = kmeans(offline_points, k, seed)
         refit = kmeans(online_points, k, seed)
     online = model.predict_many(online_points)
+    # what botify_recommender.taste_clusters does: start from the offline centroids, learn with the same schedule
+    centroids = np.array([offline_points[offline == c].mean(axis=0) for c in range(k)])
+    from_offline = OnlineKMeans(k=k, dim=len(GENRES), centroids=centroids, min_rate=PROCESSOR_MIN_RATE,
+                                prior_count=PROCESSOR_PRIOR_COUNT)
+    stream_tastes(log, from_offline)
     return ClusterAgreement(
         k, warmup, len(users), len(log), learned, float(adjusted_rand_score(offline, online)),
         float(adjusted_rand_score(offline, model.predict_many(offline_points))),
-        float(adjusted_rand_score(offline, refit)), time.perf_counter() - started)
+        float(adjusted_rand_score(offline, refit)),
+        float(adjusted_rand_score(offline, from_offline.predict_many(online_points))), time.perf_counter() - started)
 
 
 def offline_shares_of(hetrec_plays: pd.DataFrame, artist_genre: pd.Series) -> pd.DataFrame:

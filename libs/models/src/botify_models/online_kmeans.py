@@ -6,7 +6,8 @@ it (so old tastes fade and the clusters follow drift). A centroid keeps its id f
 as centroids move, so a user's ``cluster_id`` in ``user-state`` changes only when the user's taste does.
 
 Before it can assign anything the model needs ``k`` centroids. Either give them (``centroids=``, e.g. the lab's
-offline k-means centroids, so every worker and the lab share the same ids), or the model buffers its first
+offline k-means centroids, so every worker and the lab share the same ids; ``prior_count=`` says how many points
+each stands for, else the first point a centroid absorbs replaces it), or the model buffers its first
 ``warmup`` points and seeds itself from them with k-means++ and Lloyd steps (the best of several tries; seeded:
 the same stream gives the same ids). Until then :meth:`OnlineKMeans.predict_one` answers ``-1``, as
 ``UserState.cluster_id`` expects.
@@ -85,7 +86,7 @@ class OnlineKMeans:
     """Sequential k-means over ``dim``-dimensional points with ``k`` clusters whose ids never change."""
 
     def __init__(self, k: int, dim: int, *, seed: int = 0, warmup: int | None = None, min_rate: float = 0.0,
-                 centroids: ArrayLike | None = None) -> None:
+                 centroids: ArrayLike | None = None, prior_count: float = 0.0) -> None:
         if k < 1 or dim < 1:
             raise ValueError(f"k and dim must be >= 1, got {k} and {dim}")
         if not 0.0 <= min_rate < 1.0:
@@ -103,6 +104,10 @@ class OnlineKMeans:
             if given.shape != (k, dim) or not np.isfinite(given).all():
                 raise ValueError(f"centroids must be a finite ({k}, {dim}) array, got shape {given.shape}")
             self.centroids = given.copy()
+            if prior_count < 0:
+                raise ValueError(f"prior_count must be >= 0, got {prior_count}")
+            # given centroids count as prior_count points each: the first points then nudge them, not replace them
+            self.counts[:] = prior_count
 
     @property
     def ready(self) -> bool:

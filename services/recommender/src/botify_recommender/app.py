@@ -15,7 +15,8 @@ stage gets the partition's batches of decoded, validated, deduplicated, catalog-
 :class:`~botify_recommender.stages.Listen` values; a stage on an internal topic gets its decoded records
 (:class:`~botify_recommender.stages.Keyed`). Stages on the same partition are opened in list order and can find the
 earlier ones in ``context.peers`` by name (the user-state stage takes factors from a stage named ``models``
-offering :class:`~botify_recommender.user_state.UserFactorSource`). Adding a stage is one module plus one line here.
+offering :class:`~botify_recommender.user_state.UserFactorSource`, and cluster ids from ``taste-clusters``).
+Adding a stage is one module plus one line here.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from botify_recommender.engine import Engine
 from botify_recommender.model_stages import OnlineModels
 from botify_recommender.settings import RecommenderSettings
 from botify_recommender.stages import Stage
+from botify_recommender.taste_clusters import TasteClustersStage
 from botify_recommender.transitions import TransitionsStage
 from botify_recommender.trend_totals import TrendTotalsStage
 from botify_recommender.trends import TrendsStage
@@ -49,6 +51,7 @@ def stages() -> list[Stage]:
     return [
         TrendsStage(),
         models.users,           # before user-state: it offers the user factors
+        TasteClustersStage(),   # before user-state: it offers the cluster ids
         UserStateStage(),
         TrendTotalsStage(),
         TransitionsStage(),

@@ -11,7 +11,8 @@ sends the flush's transitions, decayed, to ``transition-deltas`` (see :mod:`boti
 
 The stage publishes a changed user at most every ``user_state_debounce_ms`` (and once more after a restore, since a
 publication may have been due when the previous owner stopped). Factors come from the stage named ``models`` on
-the same partition when it offers :class:`UserFactorSource`; the cluster id from a :class:`Clusterer`.
+the same partition when it offers :class:`UserFactorSource`; the cluster id from the stage named ``taste-clusters``
+when it offers :class:`TasteClusterer` (see :mod:`botify_recommender.taste_clusters`).
 
 >>> from botify_core.proto.botify.v1.listen_pb2 import ListenKind
 >>> from botify_recommender.settings import RecommenderSettings
@@ -27,7 +28,7 @@ the same partition when it offers :class:`UserFactorSource`; the cluster id from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -55,10 +56,12 @@ class UserFactorSource(Protocol):
     def user_factors(self, user_id: str) -> Sequence[float] | None: ...
 
 
-class Clusterer(Protocol):
-    """Online clustering of taste vectors (genre affinity): learn from the vector, return its cluster."""
+@runtime_checkable
+class TasteClusterer(Protocol):
+    """Offered by the taste-clusters stage: the cluster of a user's genre affinity, learning from it when the user's
+    listens (``listens_before`` at their previous publication, ``listens_now``) call for it."""
 
-    def learn_predict(self, user_id: str, affinity: dict[str, float]) -> int: ...
+    def assign(self, affinity: Mapping[str, float], listens_before: int, listens_now: int) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,21 +175,22 @@ def decayed_successors(pairs: Sequence[tuple[str, int]], half_life_ms: int) -> t
 
 
 class UserStateState:
-    def __init__(self, context: PartitionContext, clusterer: Clusterer | None) -> None:
+    def __init__(self, context: PartitionContext) -> None:
         settings = context.settings
         self.rules = UserRules.from_settings(settings)
         self.debounce_ms = settings.user_state_debounce_ms
         self.half_life_transitions = settings.transitions_half_life_ms
         self.peers = context.peers
-        self.clusterer = clusterer
         self.users: dict[str, Profile] = {}
         self._changed: set[str] = set()
         self._unpublished: set[str] = set()
         self._published_at: dict[str, int] = {}
+        self._listens_published: dict[str, int] = {}   # a user's listens at their previous publication
         self._successions: dict[str, list[tuple[str, int]]] = {}
 
     def restore(self, key: str, entry: StateEntry) -> None:
         self.users[key] = Profile.from_proto(entry.user)
+        self._listens_published[key] = self.users[key].listens
         self._unpublished.add(key)
 
     def fold(self, batch: Sequence[Listen], out: list[Emit]) -> None:
@@ -215,16 +219,21 @@ class UserStateState:
                 track_id=track, ref_time_ms=ref,
                 successors=[DecayedWeight(track_id=t, weight=w) for t, w in weights.items()])))
         self._successions.clear()
-        due = [u for u in self._unpublished if now_ms - self._published_at.get(u, -(2**62)) >= self.debounce_ms]
+        due = sorted(u for u in self._unpublished   # sorted: a seeded model sees users in a reproducible order
+                     if now_ms - self._published_at.get(u, -(2**62)) >= self.debounce_ms)
         if not due:
             return
         factors, version = self._factors()
+        clusters: object = self.peers.get("taste-clusters")
         for user_id in due:
             profile = self.users[user_id]
             taste = affinity(profile)
-            if self.clusterer is not None:
-                profile.cluster_id = self.clusterer.learn_predict(user_id, taste)
-                self._changed.add(user_id)
+            if isinstance(clusters, TasteClusterer):
+                cluster = clusters.assign(taste, self._listens_published.get(user_id, 0), profile.listens)
+                if cluster != profile.cluster_id:
+                    profile.cluster_id = cluster
+                    self._changed.add(user_id)
+                self._listens_published[user_id] = profile.listens
             out.append(Emit(Topic.USER_STATE, user_id, UserState(
                 user_id=user_id, factors=factors(user_id) or [],
                 recent=[RecentListen(track_id=t, event_time_ms=ms, fraction=f) for t, ms, f in profile.recent],
@@ -243,8 +252,5 @@ class UserStateStage:
     name = "user-state"
     source = Topic.LISTENS
 
-    def __init__(self, clusterer: Callable[[], Clusterer] | None = None) -> None:
-        self.clusterer = clusterer
-
     def open(self, partition: int, context: PartitionContext) -> UserStateState:
-        return UserStateState(context, self.clusterer() if self.clusterer is not None else None)
+        return UserStateState(context)
