@@ -139,6 +139,16 @@ def test_payload_filter_keeps_points_with_any_of_the_values_and_exclude_drops_id
     assert store.search(AUDIO, query, k=10, filter=PayloadFilter(any_of={"genres": ["metal"]})) == []
 
 
+def test_a_search_without_payloads_gives_the_same_hits_with_empty_payloads(store: VectorStore) -> None:
+    data = vectors(20, 8, seed=5)
+    store.upsert(AUDIO, [Point(f"t{i}", v.tolist(), {"genres": ["rock"], "title": f"T{i}"})
+                         for i, v in enumerate(data)])
+    full = store.search(AUDIO, data[3].tolist(), k=5)
+    bare = store.search(AUDIO, data[3].tolist(), k=5, payload=False)
+    assert [(h.id, h.score) for h in bare] == [(h.id, h.score) for h in full] and full[0].id == "t3"
+    assert all(h.payload == {} for h in bare) and full[0].payload["title"] == "T3"
+
+
 def test_set_payload_merges_fields_and_reports_an_absent_point(store: VectorStore) -> None:
     store.upsert(AUDIO, [Point("t1", [1, 0, 0, 0, 0, 0, 0, 0], {"genres": ["rock"]})])
     assert store.set_payload(AUDIO, "t1", {"artist": "A", "duration_ms": 200_000})

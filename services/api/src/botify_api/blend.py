@@ -124,10 +124,11 @@ def _full(artist: str, per_artist: Counter[str], most: int) -> bool:
 def blend(ranked: Mapping[str, Sequence[Candidate]], k: int, rules: BlendRules, facts: Callable[[str], TrackFacts],
           drop: Collection[str] = (), genres: Collection[str] = (),
           avoid_artists: Collection[str] = ()) -> list[BlendedItem]:
-    """Fuse, filter and diversify: the answer's ``k`` items."""
+    """Fuse, filter and diversify: the answer's ``k`` items (``facts`` is asked once per candidate)."""
     fused = fuse(ranked, rules.weights, rules.rrf_k)
-    return diversify(keep(fused, facts, drop, genres, avoid_artists), k, facts, rules.max_per_artist,
-                     rules.genre_penalty)
+    known = {item.track_id: facts(item.track_id) for item in fused}
+    return diversify(keep(fused, known.__getitem__, drop, genres, avoid_artists), k, known.__getitem__,
+                     rules.max_per_artist, rules.genre_penalty)
 
 
 def skipped_artists(recent: Iterable[tuple[str, float]], artist_of: Callable[[str], str],

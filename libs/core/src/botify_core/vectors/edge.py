@@ -13,7 +13,15 @@ from typing import Any
 
 import qdrant_edge as qe
 
-from botify_core.vectors.checks import Collections, checked_vector, filter_parts, hits_of, point_id, stored_payload
+from botify_core.vectors.checks import (
+    ID_FIELD,
+    Collections,
+    checked_vector,
+    filter_parts,
+    hits_of,
+    point_id,
+    stored_payload,
+)
 from botify_core.vectors.contract import Distance, Hit, PayloadFilter, Point, PointKey
 from botify_core.vectors.specs import CollectionSpec, HnswParams
 
@@ -37,7 +45,8 @@ class EdgeVectorStore:
         self.folder = folder
         self.hnsw = hnsw
         self._search_threads = search_threads
-        #: a segment's vectors are indexed from this size on (None: Qdrant's default, 10 MB)
+        #: a segment's vectors are indexed, and its searches use the index, from this size on (None: Qdrant's
+        #: default, 10 MB; below it a search scans every vector)
         self._indexing_threshold_kb = indexing_threshold_kb
         self._collections = Collections()
         self._shards: dict[str, qe.EdgeShard] = {}
@@ -46,7 +55,7 @@ class EdgeVectorStore:
         return qe.EdgeConfig(
             vectors=qe.EdgeVectorParams(size=spec.dim, distance=_DISTANCES[spec.distance]),
             hnsw_config=qe.HnswIndexConfig(m=self.hnsw.m, ef_construct=self.hnsw.ef_construct,
-                                           full_scan_threshold=10_000),
+                                           full_scan_threshold=self._indexing_threshold_kb or 10_000),
             max_search_threads=self._search_threads,
             optimizers=qe.EdgeOptimizersConfig(indexing_threshold=self._indexing_threshold_kb))
 
@@ -95,11 +104,12 @@ class EdgeVectorStore:
         return True
 
     def search(self, collection: str, vector: Sequence[float], k: int,
-               filter: PayloadFilter | None = None) -> list[Hit]:
+               filter: PayloadFilter | None = None, payload: bool = True) -> list[Hit]:
         values = self._collections.check_search(collection, vector, k)
         shard = self._shards[collection]
         found = shard.query(qe.QueryRequest(query=qe.Query.Nearest(values), limit=k, filter=edge_filter(filter),
-                                            params=qe.SearchParams(hnsw_ef=max(self.hnsw.ef, k)), with_payload=True))
+                                            params=qe.SearchParams(hnsw_ef=max(self.hnsw.ef, k)),
+                                            with_payload=True if payload else qe.PayloadSelector.Include([ID_FIELD])))
         return hits_of(found)
 
     def count(self, collection: str) -> int:

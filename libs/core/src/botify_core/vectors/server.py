@@ -11,7 +11,15 @@ from uuid import UUID
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from botify_core.vectors.checks import Collections, checked_vector, filter_parts, hits_of, point_id, stored_payload
+from botify_core.vectors.checks import (
+    ID_FIELD,
+    Collections,
+    checked_vector,
+    filter_parts,
+    hits_of,
+    point_id,
+    stored_payload,
+)
 from botify_core.vectors.contract import Distance, Hit, PayloadFilter, Point, PointKey
 from botify_core.vectors.specs import CollectionSpec, HnswParams
 
@@ -84,10 +92,11 @@ class ServerVectorStore:
         return True
 
     def search(self, collection: str, vector: Sequence[float], k: int,
-               filter: PayloadFilter | None = None) -> list[Hit]:
+               filter: PayloadFilter | None = None, payload: bool = True) -> list[Hit]:
         values = self._collections.check_search(collection, vector, k)
         found = self.client.query_points(
-            collection, query=values, limit=k, query_filter=server_filter(filter), with_payload=True,
+            collection, query=values, limit=k, query_filter=server_filter(filter),
+            with_payload=True if payload else [ID_FIELD],
             search_params=None if self._local else qm.SearchParams(hnsw_ef=max(self.hnsw.ef, k))).points
         return hits_of(found)
 

@@ -13,7 +13,8 @@ converges to the topics' latest state; upserts are idempotent. Records are appli
 reason. Topics that do not exist yet are waited for. After each batch it builds the HNSW indexes that are due
 (``BOTIFY_VECTORS_SINK_BUILD_INDEX``): with Qdrant Edge that call keeps the interpreter to itself, so the hosting
 event loop stalls for the build (measured: 50 s for 22,000 vectors of 128 floats on a loaded 2-core machine);
-below Qdrant's indexing threshold (10 MB of vectors) nothing is built and searches are exhaustive.
+below the indexing threshold (``BOTIFY_VECTORS_INDEXING_THRESHOLD_KB``) nothing is built and searches are
+exhaustive.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from botify_api.deps import GatewayDep
 from botify_api.recommend import Recommendation, Request
@@ -52,7 +52,7 @@ async def recommendations(
         exclude: Annotated[list[str] | None, Query(description="track ids to leave out (repeat or comma-separate)")]
         = None,
         genres: Annotated[list[str] | None, Query(description="only these genres (repeat or comma-separate)")]
-        = None) -> Recommendations:
+        = None) -> Response:
     """Tracks for ``user_id`` to hear next: candidates of every source (collaborative, audio, transitions,
     trending, popular) fused by weighted rank, already-heard and excluded tracks left out, at most a few per artist;
     each with its score, sources and reason. Never a 500: a source that is down is listed in ``degraded``."""
@@ -61,4 +61,5 @@ async def recommendations(
         raise HTTPException(422, f"k: at most {settings.max_k}, got {k}")
     request = Request(user_id=user_id, k=k or settings.default_k, context_track_id=context_track_id,
                       exclude=id_list(exclude, "exclude", settings.max_exclude), genres=id_list(genres, "genres", 50))
-    return answer(gateway, gateway.recommend(request))
+    # the body is built as a Recommendations here; returning a Response skips FastAPI's second validation of it
+    return Response(answer(gateway, gateway.recommend(request)).model_dump_json(), media_type="application/json")

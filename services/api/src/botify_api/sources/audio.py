@@ -35,5 +35,6 @@ class AudioSource(StoreBacked):
             blended += SEED_DECAY ** i * embedding / (float(np.linalg.norm(embedding)) or 1.0)
         reason = f"sounds like {seeds[0][1]}, which you played"
         seed_ids = {track_id for track_id, _, _ in seeds}
-        hits = sorted(store.search(AUDIO, blended.tolist(), query.n + len(seeds)), key=lambda h: (-h.score, str(h.id)))
+        hits = sorted(store.search(AUDIO, blended.tolist(), query.n + len(seeds), payload=False),
+                      key=lambda h: (-h.score, str(h.id)))
         return [Candidate(str(h.id), float(h.score), reason) for h in hits if str(h.id) not in seed_ids][:query.n]

@@ -23,5 +23,6 @@ class CollaborativeSource(StoreBacked):
         store = self.world.store
         if store is None:
             raise SourceUnavailableError("vector store unavailable")
-        hits = sorted(store.search(CF, list(query.user.factors), query.n), key=lambda h: (-h.score, str(h.id)))
+        hits = sorted(store.search(CF, list(query.user.factors), query.n, payload=False),
+                      key=lambda h: (-h.score, str(h.id)))
         return [Candidate(str(hit.id), float(hit.score), "people with your taste play it") for hit in hits]
