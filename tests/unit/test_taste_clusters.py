@@ -13,7 +13,7 @@ from botify_core.proto.botify.v1.listen_pb2 import ListenEvent, ListenKind
 from botify_core.proto.botify.v1.models_pb2 import UserState
 from botify_core.settings import REPO_ROOT
 from botify_core.topics import Topic
-from botify_models.online_kmeans import OnlineKMeans
+from botify_models.online_kmeans import OnlineKMeans, learn_level
 from botify_recommender.catalog import Catalog
 from botify_recommender.settings import RecommenderSettings
 from botify_recommender.stages import Emit, Listen, PartitionContext
@@ -23,7 +23,6 @@ from botify_recommender.taste_clusters import (
     TasteClustersStage,
     TasteClustersState,
     TasteModel,
-    learn_level,
     taste_vector,
 )
 from botify_recommender.user_state import UserStateStage, UserStateState

@@ -41,7 +41,7 @@ from threadpoolctl import threadpool_limits
 from botify_datasets.genres import GENRES
 from botify_lab.k_selection import kmeans
 from botify_lab.taste import genre_taste, genre_vector, hellinger
-from botify_models.online_kmeans import OnlineKMeans
+from botify_models.online_kmeans import OnlineKMeans, learn_level
 
 MIN_PLAYS = 5
 WARMUP = 3000  # taste vectors buffered before the centroids are seeded (see the module docstring)
@@ -92,7 +92,6 @@ def stream_tastes(log: pd.DataFrame, model: OnlineKMeans, min_plays: int = MIN_P
     users, columns GENRES) and how many vectors were learned."""
     index = {g: i for i, g in enumerate(GENRES)}
     counts: defaultdict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(GENRES)))
-    next_learn: dict[str, float] = {}
     learned = 0
     for user, genre in zip(log["user_id"].tolist(), log["genre"].tolist(), strict=True):
         column = index.get(genre)
@@ -101,9 +100,8 @@ def stream_tastes(log: pd.DataFrame, model: OnlineKMeans, min_plays: int = MIN_P
         plays = counts[user]
         plays[column] += 1.0
         total = plays.sum()
-        if total >= next_learn.get(user, min_plays):
+        if learn_level(int(total), min_plays) > learn_level(int(total) - 1, min_plays):
             model.learn_one(np.sqrt(plays / total))
-            next_learn[user] = 2 * total
             learned += 1
     users = [u for u, plays in counts.items() if plays.sum() >= min_plays]
     tastes = pd.DataFrame([counts[u] / counts[u].sum() for u in users], index=pd.Index(users, name="user_id"),

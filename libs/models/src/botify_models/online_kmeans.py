@@ -82,6 +82,16 @@ def seed_centroids(points: FloatArray, k: int, rng: np.random.Generator) -> Floa
     return min((_lloyd(points, k, rng) for _ in range(SEEDINGS)), key=lambda fit: fit[1])[0]
 
 
+def learn_level(listens: int, min_listens: int) -> int:
+    """How many times the listens have doubled from ``min_listens`` (-1 below it): a user is learned once per level
+    (the schedule of the stream processor's taste clusters and the lab's check of them).
+
+    >>> [learn_level(n, 5) for n in (4, 5, 9, 10, 19, 20, 40)]
+    [-1, 0, 0, 1, 1, 2, 3]
+    """
+    return -1 if listens < min_listens else (listens // min_listens).bit_length() - 1
+
+
 class OnlineKMeans:
     """Sequential k-means over ``dim``-dimensional points with ``k`` clusters whose ids never change."""
 

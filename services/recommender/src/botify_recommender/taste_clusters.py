@@ -38,7 +38,7 @@ import numpy as np
 from botify_core.proto.botify.v1.stream_pb2 import StateEntry
 from botify_core.topics import Topic
 from botify_datasets.genres import GENRES
-from botify_models.online_kmeans import UNASSIGNED, OnlineKMeans
+from botify_models.online_kmeans import UNASSIGNED, OnlineKMeans, learn_level
 from botify_recommender.settings import RecommenderSettings
 from botify_recommender.stages import Emit, PartitionContext
 
@@ -73,15 +73,6 @@ def taste_vector(affinity: Mapping[str, float], genres: Sequence[str]) -> np.nda
     positive = np.array([max(float(affinity.get(g, 0.0)), 0.0) for g in genres])
     total = positive.sum()
     return np.sqrt(positive / total) if total > 0 else None
-
-
-def learn_level(listens: int, min_listens: int) -> int:
-    """How many times the listens have doubled from ``min_listens`` (-1 below it): a user is learned once per level.
-
-    >>> [learn_level(n, 5) for n in (4, 5, 9, 10, 19, 20, 40)]
-    [-1, 0, 0, 1, 1, 2, 3]
-    """
-    return -1 if listens < min_listens else (listens // min_listens).bit_length() - 1
 
 
 class TasteModel:
