@@ -55,6 +55,10 @@ def snapshot_totals(owner: PartitionState) -> dict[tuple[str, int, str], tuple[i
     return {k: (v.plays, v.ms_played) for k, v in owner.totals.items() if v.plays or v.ms_played}  # type: ignore[attr-defined]
 
 
+def track_counts(owner: PartitionState) -> dict[tuple[str, int, str], dict[str, list[int]]]:
+    return {k: dict(v.tracks) for k, v in owner.totals.items()}  # type: ignore[attr-defined]
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 4 * 3_600_000)), min_size=1, max_size=60),
        st.integers(1, 3), st.randoms(use_true_random=False))
@@ -102,7 +106,7 @@ def test_state_rebuilt_from_the_changelog_continues_exactly() -> None:
     listens = [listen(i, rng.choice("abc"), rng.randrange(0, 7_200_000), cat) for i in range(200)]
     codec = codec_for(StateEntry)
 
-    def run(crash_at: int | None) -> dict[tuple[str, int, str], tuple[int, int]]:
+    def run(crash_at: int | None) -> tuple[dict[tuple[str, int, str], tuple[int, int]], object]:
         owner = TrendTotalsStage().open(0, PartitionContext(0, SETTINGS, cat))
         changelog: dict[str, bytes | None] = {}
         for start in range(0, len(listens), 50):
@@ -118,6 +122,8 @@ def test_state_rebuilt_from_the_changelog_continues_exactly() -> None:
             owner.fold([Keyed("", e.value) for e in out if e.topic is Topic.TREND_DELTAS], [])
             owner.tick(0, [])
             changelog.update({k: None if v is None else codec.encode(v) for k, v in owner.changes().items()})
-        return snapshot_totals(owner)
+        return snapshot_totals(owner), track_counts(owner)
 
-    assert run(crash_at=100) == run(crash_at=None) == brute_force(listens)
+    restored, not_crashed = run(crash_at=100), run(crash_at=None)
+    assert restored == not_crashed
+    assert restored[0] == brute_force(listens)

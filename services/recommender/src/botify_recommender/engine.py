@@ -9,6 +9,10 @@ stage's source topic; its producer is transactional with the id ``<group_id>-<wo
   ``<source>/<partition>/<stage>/<key>`` on partition ``<partition> mod <changelog partitions>``;
 * the consumed offsets (``send_offsets_to_transaction``).
 
+A transaction's commit (waiting for the broker to write its markers) overlaps the folding of the next records:
+the next flush waits for it before it begins its own transaction, and a revoke or a shutdown waits for both. The
+outputs are grouped into one record batch per topic partition before they are handed to the producer.
+
 So after any crash the committed offsets and the changelog agree: the next owner restores the partition's state
 from the changelog (``read_committed``: an aborted transaction's entries are never seen) and resumes at the
 committed offsets, and nothing is counted twice or lost. Fencing: a restarted worker reuses its ``worker_id``, so
@@ -27,12 +31,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import IllegalStateError
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from botify_core.codecs import CodecError, codec_for
@@ -50,6 +55,9 @@ from botify_recommender.stages import Emit, Keyed, PartitionContext, PartitionSt
 log = logging.getLogger(__name__)
 
 INTAKE = "intake"          # the stage name of the listens intake (dedup ids and watermark) in the changelog
+# aiokafka waits its retry backoff (100 ms by default) when the coordinator answers that the previous transaction's
+# markers are still being written, which it does to most transactions that follow another at once
+RETRY_BACKOFF_MS = 10
 _STATE_CODEC = codec_for(StateEntry)
 _DEAD_CODEC = codec_for(DeadLetter)
 
@@ -107,6 +115,9 @@ class Engine:
         self._changelog_partitions = 0
         self._last_flush = time.monotonic()
         self._stopping = False
+        self._committing: asyncio.Task[None] | None = None   # the commit of the last transaction, until it ends
+        self._failed = False                                 # a transaction failed: commit nothing more
+        self._partitioner = DefaultPartitioner()
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -114,7 +125,7 @@ class Engine:
         s = self.settings
         self.producer = AIOKafkaProducer(**(producer_config(self.kafka) | {
             "transactional_id": f"{s.group_id}-{s.worker_id}",
-            "transaction_timeout_ms": s.transaction_timeout_ms}))
+            "transaction_timeout_ms": s.transaction_timeout_ms, "retry_backoff_ms": RETRY_BACKOFF_MS}))
         await self.producer.start()   # init_transactions: aborts what a killed predecessor left open
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.kafka.bootstrap_servers, group_id=s.group_id, enable_auto_commit=False,
@@ -143,9 +154,11 @@ class Engine:
 
     async def _close(self) -> None:
         try:
-            if self.producer is not None and self.owned:
+            if self.producer is not None:
                 async with self.lock:
-                    await self._flush()
+                    if self.owned and not self._failed:
+                        await self._flush()
+                    await self._committed()   # raises what a failed commit raised
         finally:
             if self.consumer is not None:
                 await self.consumer.stop()
@@ -182,9 +195,9 @@ class Engine:
         self.pending.records += len(records)
 
     # ---- committing ------------------------------------------------------------------------------------------
-    def _collect(self, owned: Iterable[Owned], now: int) -> list[Emit]:
+    def _collect(self, now: int) -> list[Emit]:
         out = self.pending.emits
-        for o in owned:
+        for o in self.owned.values():
             for state in o.states.values():
                 state.tick(now, out)
             changes = [(name, state.changes()) for name, state in o.states.items()]
@@ -195,13 +208,14 @@ class Engine:
                        for name, entries in changes for key, entry in entries.items())
         return out
 
-    async def _flush(self, owned: Iterable[Owned] | None = None) -> None:
-        """Produce the pending outputs and state changes and commit them with the offsets, in one transaction."""
+    async def _flush(self) -> None:
+        """Produce the pending outputs and state changes with the offsets in one transaction and start its commit
+        (:meth:`_committed` waits for it); the previous transaction's commit ends first."""
         assert self.producer is not None
+        await self._committed()
         started = time.monotonic()
         self._last_flush = started
-        now = now_ms()
-        emits = self._collect(self.owned.values() if owned is None else owned, now)
+        emits = self._collect(now_ms())
         offsets = dict(self.pending.offsets)
         if self.consumer is not None:
             # a transactional input ends with a commit marker the consumer skips: commit its position past it
@@ -214,45 +228,83 @@ class Engine:
                     offsets[tp] = position
         if not emits and not offsets:
             return
-        await self.producer.begin_transaction()
         try:
-            for emit in emits:
-                value = None if emit.value is None else codec_for(type(emit.value)).encode(emit.value)
-                await self.producer.send(self.kafka.topic(emit.topic), value, key=emit.key.encode(),
-                                         partition=emit.partition)
+            await self.producer.begin_transaction()
+            await self._produce(emits)
             if offsets:
                 await self.producer.send_offsets_to_transaction(offsets, self.settings.group_id)
-            await self.producer.commit_transaction()
         except BaseException:
+            self._failed = True
             log.exception("a transaction failed; the worker stops (its state may be ahead of Kafka's)")
             raise
-        done = time.monotonic()
+        for tp, offset in offsets.items():
+            if tp in self.owned:
+                self.owned[tp].committed = offset   # if this transaction fails, the worker stops
+        timestamps, self.pending = self.pending.timestamps, Pending()
+        self._committing = asyncio.create_task(self._commit(started, offsets, timestamps))
+
+    async def _produce(self, emits: list[Emit]) -> None:
+        """Hand the records to the producer as one batch per topic partition (one ``send`` each costs more)."""
+        assert self.producer is not None
+        batches: dict[tuple[str, int], Any] = {}
+        partitions: dict[str, list[int]] = {}
+        for emit in emits:
+            topic = self.kafka.topic(emit.topic)
+            key = emit.key.encode()
+            value = None if emit.value is None else codec_for(type(emit.value)).encode(emit.value)
+            partition = emit.partition
+            if partition is None:   # by key, as Kafka's default partitioner (murmur2) places it
+                if topic not in partitions:
+                    partitions[topic] = sorted(await self.producer.partitions_for(topic))
+                partition = int(self._partitioner(key, partitions[topic], partitions[topic]))
+            batch = batches.get((topic, partition))
+            if batch is None or batch.append(timestamp=None, key=key, value=value) is None:
+                if batch is not None:   # full: send it and start another
+                    await self.producer.send_batch(batch, topic, partition=partition)
+                batch = batches[(topic, partition)] = self.producer.create_batch()
+                if batch.append(timestamp=None, key=key, value=value) is None:
+                    raise ValueError(f"a record of {len(value or b'')} B does not fit a batch of {topic}")
+        for (topic, partition), batch in batches.items():
+            await self.producer.send_batch(batch, topic, partition=partition)
+
+    async def _commit(self, started: float, offsets: dict[TopicPartition, int], timestamps: list[int]) -> None:
+        assert self.producer is not None
+        try:
+            await self.producer.commit_transaction()
+        except BaseException:
+            self._failed = True
+            log.exception("a transaction failed; the worker stops (its state may be ahead of Kafka's)")
+            raise
         metrics.TRANSACTIONS.inc()
-        metrics.COMMIT_SECONDS.observe(done - started)
+        metrics.COMMIT_SECONDS.observe(time.monotonic() - started)
         wall = now_ms()
-        for ts in self.pending.timestamps:
+        for ts in timestamps:
             metrics.LATENCY.observe(max(0, wall - ts) / 1000)
         if self.consumer is not None:
             for tp, offset in offsets.items():
                 high = self.consumer.highwater(tp)
                 if high is not None:
                     metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - offset))
-        for tp, offset in offsets.items():
-            if tp in self.owned:
-                self.owned[tp].committed = offset
-        self.pending = Pending()
+
+    async def _committed(self) -> None:
+        """Wait for the last transaction's commit to end; raise what it raised."""
+        task, self._committing = self._committing, None
+        if task is not None:
+            await task
 
     # ---- rebalancing -----------------------------------------------------------------------------------------
     async def revoke(self, revoked: set[TopicPartition]) -> None:
         async with self.lock:
             if self.producer is not None and self.owned:
                 await self._flush()
+            await self._committed()   # the partitions' state is in Kafka before another worker restores it
             for tp in revoked:
                 self.owned.pop(tp, None)
             metrics.PARTITIONS.set(len(self.owned))
 
     async def assign(self, assigned: set[TopicPartition]) -> None:
         async with self.lock:
+            await self._committed()
             new = [tp for tp in assigned if tp not in self.owned]
             started = time.monotonic()
             restored = await self._restore(new)

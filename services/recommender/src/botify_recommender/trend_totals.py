@@ -5,6 +5,12 @@ totals (plays, integer milliseconds played, per-track counts) of those keys; it 
 in a transaction, so every delta is summed exactly once. Changed keys are published to ``genre-trends`` (key
 ``<window>/<genre>``) at most every ``snapshot_interval_ms``, with the top-N tracks.
 
+The changelog holds a key's totals and each of its tracks' counts as separate entries (``<window>/<start>/<genre>``
+and ``.../t/<track>``), so a flush writes only the tracks that changed, not a day window's every track; restoring
+sums the latest entry of every key. The top-N is kept incrementally: while counts only grow, the new top is among
+the old top and the tracks that just grew (a negative delta, from an unknown track moving to its genres, makes the
+next one a full sort).
+
 Retention by event time: per window length, the owner forgets a window that starts more than ``trend_retention_ms``
 before the newest window of that length it has seen; a delta that still arrives for it is dropped and counted in
 :attr:`TrendTotalsState.dropped` (it can only come from a ``listens`` partition that far behind the others, in
@@ -19,7 +25,7 @@ event time: keep the retention above the skew a replay can build up between part
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from botify_core.proto.botify.v1.stream_pb2 import StateEntry, TrackDelta, TrendDelta, TrendTotals
@@ -37,6 +43,8 @@ class Totals:
     plays: int = 0
     ms_played: int = 0
     tracks: dict[str, list[int]] = field(default_factory=dict)
+    _top: list[str] | None = None                               # the last top-N, None: sort them all next time
+    _grown: set[str] = field(default_factory=set)               # tracks grown since
 
     def add(self, delta: TrendDelta | TrendTotals) -> None:
         self.plays += delta.plays
@@ -45,12 +53,20 @@ class Totals:
             entry = self.tracks.setdefault(track.track_id, [0, 0])
             entry[0] += track.plays
             entry[1] += track.ms_played
+            if track.plays < 0 or track.ms_played < 0:
+                self._top = None
+            elif self._top is not None:
+                self._grown.add(track.track_id)
             if entry == [0, 0]:
                 del self.tracks[track.track_id]
 
     def top(self, n: int) -> list[TrackPlays]:
-        best = sorted(self.tracks.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:n]
-        return [TrackPlays(track_id=t, plays=p, minutes=ms / MS_PER_MINUTE) for t, (p, ms) in best]
+        tracks = self.tracks
+        pool: Iterable[str] = tracks if self._top is None or len(self._top) != min(n, len(tracks)) else \
+            {t for t in (*self._top, *self._grown) if t in tracks}
+        best = sorted(pool, key=lambda t: (-tracks[t][0], -tracks[t][1], t))[:n]
+        self._top, self._grown = best, set()
+        return [TrackPlays(track_id=t, plays=tracks[t][0], minutes=tracks[t][1] / MS_PER_MINUTE) for t in best]
 
 
 Key = tuple[str, int, str]   # window, start, genre
@@ -66,7 +82,7 @@ class TrendTotalsState:
         self.totals: dict[Key, Totals] = {}
         self.newest: dict[str, int] = {}          # window name -> newest start seen
         self.dropped = 0
-        self._changed: set[Key] = set()           # not written to the changelog yet
+        self._changed: dict[Key, set[str]] = {}   # not written to the changelog yet: key -> its changed tracks
         self._newest_changed: set[str] = set()
         self._unpublished: set[Key] = set()
         self._last_publish_ms = 0
@@ -78,9 +94,10 @@ class TrendTotalsState:
         if entry.HasField("trend"):
             t = entry.trend
             k = (t.window, t.window_start_ms, t.genre)
-            totals = self.totals[k] = Totals()
-            totals.add(t)
+            self.totals.setdefault(k, Totals()).add(t)   # the key's totals and each track's counts: they sum
             self._unpublished.add(k)            # a snapshot may have been due when the predecessor stopped
+            if t.tracks and key == entry_key(k):   # written before tracks had entries of their own: split it
+                self._changed.setdefault(k, set()).update(track.track_id for track in t.tracks)
         else:
             self.newest[key.removeprefix("newest/")] = entry.watermark_ms
 
@@ -101,7 +118,7 @@ class TrendTotalsState:
                 continue
             k = (w, delta.window_start_ms, delta.genre)
             self.totals.setdefault(k, Totals()).add(delta)
-            self._changed.add(k)
+            self._changed.setdefault(k, set()).update(track.track_id for track in delta.tracks)
             self._unpublished.add(k)
 
     def tick(self, now_ms: int, out: list[Emit]) -> None:
@@ -120,22 +137,37 @@ class TrendTotalsState:
 
     def changes(self) -> dict[str, StateEntry | None]:
         result: dict[str, StateEntry | None] = {}
-        for w in self._newest_changed:
+        for w in self._newest_changed:   # only a newer window moves the retention horizon
             result[f"newest/{w}"] = StateEntry(watermark_ms=self.newest[w])
+            oldest = self._oldest_kept(w)
+            for k in [k for k in self.totals if k[0] == w and k[1] < oldest]:
+                prefix = entry_key(k)
+                result[prefix] = None
+                result.update((f"{prefix}/t/{t}", None) for t in self.totals.pop(k).tracks)
+                self._changed.pop(k, None)
+                self._unpublished.discard(k)
         self._newest_changed.clear()
-        for k in [k for k in self.totals if k[1] < self._oldest_kept(k[0])]:
-            del self.totals[k]
-            self._changed.add(k)
-            self._unpublished.discard(k)
-        for k in self._changed:
+        for k, tracks in self._changed.items():
             w, start, genre = k
-            totals = self.totals.get(k)
-            result[f"{w}/{start}/{genre}"] = None if totals is None else StateEntry(trend=TrendTotals(
-                window=w, window_start_ms=start, window_end_ms=start + self.specs[w].size_ms, genre=genre,
-                plays=totals.plays, ms_played=totals.ms_played,
-                tracks=[TrackDelta(track_id=t, plays=p, ms_played=ms) for t, (p, ms) in totals.tracks.items()]))
+            totals = self.totals[k]
+            end = start + self.specs[w].size_ms
+            prefix = entry_key(k)
+            result[prefix] = StateEntry(trend=TrendTotals(window=w, window_start_ms=start, window_end_ms=end,
+                                                          genre=genre, plays=totals.plays,
+                                                          ms_played=totals.ms_played))
+            for t in tracks:
+                counts = totals.tracks.get(t)
+                result[f"{prefix}/t/{t}"] = None if counts is None else StateEntry(trend=TrendTotals(
+                    window=w, window_start_ms=start, window_end_ms=end, genre=genre,
+                    tracks=[TrackDelta(track_id=t, plays=counts[0], ms_played=counts[1])]))
         self._changed.clear()
         return result
+
+
+def entry_key(key: Key) -> str:
+    """The changelog key of a (window, start, genre)'s totals; its tracks' counts are under ``<this>/t/<track>``."""
+    window, start, genre = key
+    return f"{window}/{start}/{genre}"
 
 
 class TrendTotalsStage:
