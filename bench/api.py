@@ -1,14 +1,15 @@
 """Gateway benchmark: recommendation latency and throughput against a trivial FastAPI endpoint (the baseline, same
 server settings, same run), freshness from ingest to recommendations, and the read model's memory and rebuild time.
 
-    uv run --frozen python -m bench.api [--tracks 50000] [--users 10000] [--rate 300] [--seconds 20]
+    uv run --frozen python -m bench.api [--tracks 50000] [--users 10000] [--rate 300] [--seconds 20] [--workers 2]
 
 A real broker (``LocalKafka`` on a free port, stopped by its PID) gets a synthetic world on Botify's topics: the
 catalog (``tracks``), an audio embedding per track (``track-embeddings``, 128-d), item factors (``item-factors``,
 32-d), a state per user (``user-state``: factors, 20 recent listens, genre affinity), successors of a fifth of the
 tracks (``transitions``) and a 1h ``genre-trends`` snapshot per genre. Then:
 
-* rebuild: the gateway (``python -m botify_api.main``, as ``botify up`` runs it) starts on those topics; its
+* rebuild: the gateway (``python -m botify_api.main``, as ``botify up`` runs it, with ``BOTIFY_API_WORKERS`` =
+  ``--workers`` processes on its port, 2 by default: one per core) starts on those topics; its
   ``/readyz`` says how long the read model took to catch up (vector store included); its resident memory after that
   and after the load is the read model's footprint (the whole process: Python, FastAPI, Qdrant Edge, state).
 * latency: ``GET /v1/recommendations?user_id=<random user>&k=10`` open loop at ``rate`` per second (latency from
@@ -149,9 +150,13 @@ def trivial_app() -> FastAPI:
     return app
 
 
-def serve_trivial(port: int) -> None:
-    # the same uvicorn.run settings as botify_api.main.serve
-    uvicorn.run(trivial_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+def serve_trivial(port: int, workers: int) -> None:
+    # the same uvicorn.run settings as botify_api.main.serve, with as many processes
+    if workers == 1:
+        uvicorn.run(trivial_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    else:
+        uvicorn.run("bench.api:trivial_app", factory=True, workers=workers, host="127.0.0.1", port=port,
+                    log_level="warning", access_log=False)
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -189,7 +194,8 @@ def profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
     py_spy = shutil.which("py-spy")
     if py_spy is None:
         raise RuntimeError("--profile needs py-spy: uv run --frozen --with py-spy python -m bench.api --profile ...")
-    return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
+    return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--subprocesses",
+                             "--duration", str(max(1, round(seconds))),
                              "--format", "raw", "--output", str(out), "--nonblocking"])
 
 
@@ -306,8 +312,10 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
     env = kafka_env(kafka)
 
     trivial_port, gateway_port = free_port(), free_port()
-    trivial = start(["-m", "bench.api", "--serve-trivial", str(trivial_port)], env, workdir / "trivial.log")
+    trivial = start(["-m", "bench.api", "--serve-trivial", str(trivial_port), "--workers", str(args.workers)], env,
+                    workdir / "trivial.log")
     gateway = start(["-m", "botify_api.main"], env | {"BOTIFY_API_PORT": str(gateway_port),
+                                                      "BOTIFY_API_WORKERS": str(args.workers),
                                                       "BOTIFY_VAR_DIR": str(workdir / "var")},
                     workdir / "gateway.log")
     processes = [trivial, gateway]
@@ -362,7 +370,9 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
                        "rate_per_s": args.rate, "seconds": args.seconds, "concurrency": args.concurrency,
                        "max_seconds": args.max_seconds, "partitions": args.partitions, "k": 10,
                        "cf_dim": CF_DIM, "audio_dim": AUDIO_DIM, "kafka": broker.version,
-                       "server": "uvicorn.run(log_level=warning, access_log=False), one process each",
+                       "workers": args.workers,
+                       "server": f"uvicorn.run(log_level=warning, access_log=False), {args.workers} process(es) "
+                                 "each (BOTIFY_API_WORKERS for the gateway)",
                        "freshness": "ingest 202 until the heard item left the user's answer; stream processor "
                                     "defaults; 5 ms polling",
                        "machine": describe()},
@@ -393,7 +403,8 @@ def table(result: dict[str, Any]) -> str:
         f"| read model rebuild from the topics | {result['rebuild_s']:.1f} s | |",
         "",
         f"_{c['tracks']:,} tracks (audio {c['audio_dim']}-d, factors {c['cf_dim']}-d), {c['users']:,} users, Kafka "
-        f"{c['kafka']}, {c['partitions']} partitions; {c['concurrency']} clients for throughput; load generator on "
+        f"{c['kafka']}, {c['partitions']} partitions; {c.get('workers', 1)} gateway process(es) and as many for the "
+        f"trivial endpoint; {c['concurrency']} clients for throughput; load generator on "
         f"the same {c['machine']['cores']} cores ({c['machine']['cpu']}). Measured by `make bench` "
         f"({c['machine']['measured_at']})._",
     ])
@@ -409,6 +420,8 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=10.0)
     parser.add_argument("--freshness-samples", type=int, default=30)
     parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes of the gateway (BOTIFY_API_WORKERS) and of the trivial endpoint")
     parser.add_argument("--ready-timeout", type=float, default=900.0)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--profile", type=Path, help="py-spy's collapsed stacks of the gateway during the "
@@ -416,7 +429,7 @@ def main() -> None:
     parser.add_argument("--serve-trivial", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_trivial:
-        serve_trivial(args.serve_trivial)
+        serve_trivial(args.serve_trivial, args.workers)
         return
     result = on_local_broker(lambda broker, home: run(args, broker, home))
     publish(result, args.out, RESULTS, "bench:api", table)

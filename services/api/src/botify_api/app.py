@@ -27,13 +27,15 @@ from botify_api import metrics
 from botify_api.gateway import Gateway
 from botify_api.routes import dashboard, health, recommendations, session, tracks, trends, users
 from botify_api.settings import ApiSettings
+from botify_api.workers import Pool
 from botify_core.request_metrics import RequestObserver
 from botify_core.vectors import VectorStore
 
 
-def create_app(settings: ApiSettings | None = None, store: VectorStore | None = None) -> FastAPI:
-    """The gateway; ``store`` replaces the configured vector store (tests)."""
-    gateway = Gateway(settings or ApiSettings(), store)
+def create_app(settings: ApiSettings | None = None, store: VectorStore | None = None,
+               pool: Pool | None = None) -> FastAPI:
+    """The gateway; ``store`` replaces the configured vector store (tests); ``pool``: one of several processes."""
+    gateway = Gateway(settings or ApiSettings(), store, pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -22,6 +22,7 @@ from botify_api.sessions import Sessions
 from botify_api.settings import ApiSettings
 from botify_api.sources import SOURCES, World
 from botify_api.trends_feed import TrendFeed
+from botify_api.workers import Pool
 from botify_core.clock import now_ms
 from botify_core.ids import new_id
 from botify_core.proto.botify.v1.dead_letter_pb2 import DeadLetter
@@ -35,9 +36,10 @@ log = logging.getLogger(__name__)
 
 
 class Gateway:
-    def __init__(self, settings: ApiSettings, store: VectorStore | None = None) -> None:
+    def __init__(self, settings: ApiSettings, store: VectorStore | None = None, pool: Pool | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.pool = pool          # one of several processes on the port (botify_api.workers), or None
         self.store_error: str | None = None
         self.catalog = Catalog(settings.int_track_format)
         self.outbox = Outbox(settings.kafka, capacity=settings.served_queue)
@@ -67,6 +69,8 @@ class Gateway:
                 vectors = self.settings.vectors
                 if self.settings.search_ef is not None:
                     vectors = vectors.model_copy(update={"hnsw_ef": self.settings.search_ef})
+                if self.pool is not None and not vectors.qdrant_url:   # an Edge store is one process's own
+                    vectors = vectors.model_copy(update={"path": self.pool.vectors_path})
                 self.store = open_vector_store(vectors, self.settings.paths)
             except Exception as exc:  # serve without vector sources rather than not at all
                 self.store_error = f"{type(exc).__name__}: {exc}"
@@ -82,6 +86,8 @@ class Gateway:
         self.open_store()
         tasks = [asyncio.create_task(self._keep_reading(), name="read-model"),
                  asyncio.create_task(self.outbox.run(), name="outbox")]
+        if self.pool is not None:
+            tasks.append(asyncio.create_task(self._mark_ready(self.pool), name="pool-ready"))
         try:
             yield
         finally:
@@ -91,6 +97,18 @@ class Gateway:
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.store is not None:
                 self.store.close()
+            if self.pool is not None:
+                self.pool.forget()
+
+    async def _mark_ready(self, pool: Pool) -> None:
+        await self.read_model.ready.wait()
+        pool.mark_ready()
+
+    def ready(self) -> bool:
+        """Caught up once; with several processes on the port, every one of them."""
+        if not self.read_model.ready.is_set():
+            return False
+        return self.pool is None or self.pool.ready_count() >= self.pool.size
 
     async def _keep_reading(self) -> None:
         while True:

@@ -117,6 +117,8 @@ class Readiness(BaseModel):
     records: int
     topics: dict[str, TopicLagOut]
     vector_store: str
+    workers: int = Field(default=1, description="gateway processes on this port (BOTIFY_API_WORKERS)")
+    workers_ready: int = Field(default=1, description="of them, those that caught up (this one included)")
 
 
 class FieldError(BaseModel):

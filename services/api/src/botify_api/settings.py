@@ -60,6 +60,14 @@ class ApiSettings(ServiceSettings):
                               description="recs-served and listens waiting to be produced; beyond it they are "
                                           "dropped and counted, never blocking an answer")
     poll_ms: int = Field(default=100, ge=1, le=5000, description="read model: longest wait for new records")
+    workers: int = Field(default=1, ge=1, le=64,
+                         description="gateway processes sharing the port, each with its own read model and Edge "
+                                     "store (memory and rebuild CPU grow with it; see botify_api.workers)")
+    worker_healthcheck_s: int = Field(default=300, ge=1,
+                                      description="with several workers: one that does not answer uvicorn's health "
+                                                  "check this long is killed and replaced (an Edge index build holds "
+                                                  "its process for about a minute at 50,000 tracks; a dead worker "
+                                                  "is replaced at once)")
 
     def weight(self, source: str) -> float:
         return self.weights.get(source, 1.0)
