@@ -78,3 +78,12 @@ def test_the_incremental_top_is_the_top_of_a_full_sort(steps: list[list[tuple[st
                                       for t, p, m in step]))
         full = sorted(totals.tracks.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:n]
         assert [(x.track_id, x.plays) for x in totals.top(n)] == [(t, p) for t, (p, _) in full]
+
+
+def test_a_track_gone_to_zero_in_the_flush_its_window_expires_is_deleted_too() -> None:
+    state = owner()
+    state.fold([delta(0, "unknown", ("x", 1, 10), ("y", 1, 10))], [])
+    state.changes()
+    state.fold([delta(0, "unknown", ("x", -1, -10)), delta(180_000, "jazz", ("c", 1, 10))], [])
+    changes = state.changes()
+    assert {k for k, v in changes.items() if v is None} == {"1m/0/unknown", "1m/0/unknown/t/x", "1m/0/unknown/t/y"}

@@ -24,15 +24,20 @@ from fastapi import FastAPI
 from botify_api.settings import ApiSettings
 from botify_core.processes import arm_parent_death_signal, pid_alive
 
+#: set by the supervisor for its children
+SUPERVISOR_PID = "BOTIFY_API_SUPERVISOR_PID"
+
 
 def pool_dir(settings: ApiSettings) -> Path:
     return settings.paths.var_dir / "api-workers"
 
 
 def reset_pool(settings: ApiSettings) -> None:
-    """Before the children start: forget the folders and marks of an earlier run (every child rebuilds anyway)."""
+    """In the supervisor, before the children start: forget the folders and marks of an earlier run (every child
+    rebuilds anyway; one killed outright leaves its own until then), and tell the children who supervises them."""
     shutil.rmtree(pool_dir(settings), ignore_errors=True)
     pool_dir(settings).mkdir(parents=True, exist_ok=True)
+    os.environ[SUPERVISOR_PID] = str(os.getpid())
 
 
 class Pool:
@@ -65,5 +70,6 @@ def worker_app() -> FastAPI:
     """The app of one child (uvicorn calls this factory in each); settings from the environment, as the parent's."""
     from botify_api.app import create_app
 
-    arm_parent_death_signal(os.getppid(), signal.SIGTERM)   # a killed supervisor takes its children with it
+    # a killed supervisor takes its children with it (its PID from serve(): one that died before this ran is seen)
+    arm_parent_death_signal(int(os.environ[SUPERVISOR_PID]), signal.SIGTERM)
     return create_app(ApiSettings(), pool=Pool(ApiSettings()))

@@ -137,6 +137,7 @@ class Engine:
             self.consumer.subscribe(list(self._by_name), listener=_Listener(self))
             self.started.set()
             while not self._stopping:
+                self._check()
                 wait_ms = max(0, int((self._last_flush + s.commit_interval_ms / 1000 - time.monotonic()) * 1000))
                 batch = await self.consumer.getmany(timeout_ms=wait_ms, max_records=s.max_batch)
                 async with self.lock:
@@ -212,6 +213,7 @@ class Engine:
         """Produce the pending outputs and state changes with the offsets in one transaction and start its commit
         (:meth:`_committed` waits for it); the previous transaction's commit ends first."""
         assert self.producer is not None
+        self._check()
         await self._committed()
         started = time.monotonic()
         self._last_flush = started
@@ -262,8 +264,8 @@ class Engine:
                 if batch is not None:   # full: send it and start another
                     await self.producer.send_batch(batch, topic, partition=partition)
                 batch = batches[(topic, partition)] = self.producer.create_batch()
-                if batch.append(timestamp=None, key=key, value=value) is None:
-                    raise ValueError(f"a record of {len(value or b'')} B does not fit a batch of {topic}")
+                batch.append(timestamp=None, key=key, value=value)   # an empty batch takes any record; the broker
+                # refuses one over its size limit, which fails the commit (and stops the worker)
         for (topic, partition), batch in batches.items():
             await self.producer.send_batch(batch, topic, partition=partition)
 
@@ -285,6 +287,12 @@ class Engine:
                 high = self.consumer.highwater(tp)
                 if high is not None:
                     metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - offset))
+
+    def _check(self) -> None:
+        """Raise if a transaction failed: its error may have surfaced in a rebalance callback, which aiokafka only
+        logs, and nothing may be committed after it."""
+        if self._failed:
+            raise RuntimeError("a transaction failed (logged above); the worker stops")
 
     async def _committed(self) -> None:
         """Wait for the last transaction's commit to end; raise what it raised."""

@@ -143,8 +143,9 @@ class TrendTotalsState:
             for k in [k for k in self.totals if k[0] == w and k[1] < oldest]:
                 prefix = entry_key(k)
                 result[prefix] = None
-                result.update((f"{prefix}/t/{t}", None) for t in self.totals.pop(k).tracks)
-                self._changed.pop(k, None)
+                # its tracks, and those that went to zero since the last flush (no longer in its tracks)
+                tracks = set(self.totals.pop(k).tracks) | self._changed.pop(k, set())
+                result.update((f"{prefix}/t/{t}", None) for t in tracks)
                 self._unpublished.discard(k)
         self._newest_changed.clear()
         for k, tracks in self._changed.items():
