@@ -104,11 +104,11 @@ class Gateway:
         await self.read_model.ready.wait()
         pool.mark_ready()
 
-    def ready(self) -> bool:
-        """Caught up once; with several processes on the port, every one of them."""
-        if not self.read_model.ready.is_set():
-            return False
-        return self.pool is None or self.pool.ready_count() >= self.pool.size
+    def workers(self) -> tuple[int, int]:
+        """(processes on the port, those of them that caught up once): the gateway is ready when they are equal."""
+        if self.pool is None:
+            return 1, int(self.read_model.ready.is_set())
+        return self.pool.size, self.pool.ready_count()
 
     async def _keep_reading(self) -> None:
         while True:

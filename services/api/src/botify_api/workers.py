@@ -43,10 +43,10 @@ def reset_pool(settings: ApiSettings) -> None:
 class Pool:
     """One child's view of the pool: where its store lives, and whether every child is ready."""
 
-    def __init__(self, settings: ApiSettings, pid: int | None = None) -> None:
+    def __init__(self, settings: ApiSettings) -> None:
         self.size = settings.workers
         self.folder = pool_dir(settings)
-        self.pid = pid if pid is not None else os.getpid()
+        self.pid = os.getpid()
 
     @property
     def vectors_path(self) -> Path:
@@ -72,4 +72,5 @@ def worker_app() -> FastAPI:
 
     # a killed supervisor takes its children with it (its PID from serve(): one that died before this ran is seen)
     arm_parent_death_signal(int(os.environ[SUPERVISOR_PID]), signal.SIGTERM)
-    return create_app(ApiSettings(), pool=Pool(ApiSettings()))
+    settings = ApiSettings()
+    return create_app(settings, pool=Pool(settings))

@@ -29,9 +29,10 @@ the window. A failed commit stops the worker (its state may be ahead of Kafka's)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,7 +138,6 @@ class Engine:
             self.consumer.subscribe(list(self._by_name), listener=_Listener(self))
             self.started.set()
             while not self._stopping:
-                self._check()
                 wait_ms = max(0, int((self._last_flush + s.commit_interval_ms / 1000 - time.monotonic()) * 1000))
                 batch = await self.consumer.getmany(timeout_ms=wait_ms, max_records=s.max_batch)
                 async with self.lock:
@@ -230,15 +230,11 @@ class Engine:
                     offsets[tp] = position
         if not emits and not offsets:
             return
-        try:
+        with self._failing_stops():
             await self.producer.begin_transaction()
             await self._produce(emits)
             if offsets:
                 await self.producer.send_offsets_to_transaction(offsets, self.settings.group_id)
-        except BaseException:
-            self._failed = True
-            log.exception("a transaction failed; the worker stops (its state may be ahead of Kafka's)")
-            raise
         for tp, offset in offsets.items():
             if tp in self.owned:
                 self.owned[tp].committed = offset   # if this transaction fails, the worker stops
@@ -271,12 +267,8 @@ class Engine:
 
     async def _commit(self, started: float, offsets: dict[TopicPartition, int], timestamps: list[int]) -> None:
         assert self.producer is not None
-        try:
+        with self._failing_stops():
             await self.producer.commit_transaction()
-        except BaseException:
-            self._failed = True
-            log.exception("a transaction failed; the worker stops (its state may be ahead of Kafka's)")
-            raise
         metrics.TRANSACTIONS.inc()
         metrics.COMMIT_SECONDS.observe(time.monotonic() - started)
         wall = now_ms()
@@ -287,6 +279,16 @@ class Engine:
                 high = self.consumer.highwater(tp)
                 if high is not None:
                     metrics.LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - offset))
+
+    @contextlib.contextmanager
+    def _failing_stops(self) -> Iterator[None]:
+        """A step of a transaction: if it fails, log it, commit nothing more (see :meth:`_check`) and raise."""
+        try:
+            yield
+        except BaseException:
+            self._failed = True
+            log.exception("a transaction failed; the worker stops (its state may be ahead of Kafka's)")
+            raise
 
     def _check(self) -> None:
         """Raise if a transaction failed: its error may have surfaced in a rebalance callback, which aiokafka only

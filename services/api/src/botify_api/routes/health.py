@@ -25,15 +25,14 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
     """Ready once the read model has read every topic up to where it ended at start; says per topic how many
     records it is behind, and how long the rebuild took."""
     model = gateway.read_model
-    ready = gateway.ready()
-    pool = gateway.pool
+    workers, workers_ready = gateway.workers()
+    ready = model.ready.is_set() and workers_ready >= workers
     status = "ready" if ready else "catching up" if not model.ready.is_set() else "waiting for the other workers"
     body = Readiness(status=status, rebuild_s=model.rebuild_s, records=model.records,
                      topics={name: TopicLagOut(behind=lag.behind, caught_up=lag.caught_up)
                              for name, lag in model.lag().items()},
                      vector_store=gateway.store_problem() or "ok",
-                     workers=pool.size if pool else 1,
-                     workers_ready=pool.ready_count() if pool else int(model.ready.is_set()))
+                     workers=workers, workers_ready=workers_ready)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
