@@ -70,8 +70,9 @@ _SPECS = (
               "every recommendation served, for attribution"),
     TopicSpec(Topic.DEAD_LETTERS, "original key", dead_letter_pb2.DeadLetter, False,
               "messages a consumer could not process, with the reason"),
-    TopicSpec(Topic.TREND_DELTAS, "window/start/genre", stream_pb2.TrendDelta, False,
-              "internal: per-partition trend counts on their way to the partition owning the window and genre",
+    TopicSpec(Topic.TREND_DELTAS, "window/genre", stream_pb2.TrendDelta, False,
+              "internal: per-partition trend counts (per run of windows) on their way to the partition owning the "
+              "window length and genre",
               internal=True),
     TopicSpec(Topic.TRANSITION_DELTAS, "track_id", stream_pb2.TransitionDelta, False,
               "internal: per-partition successor weights on their way to the partition owning the track",

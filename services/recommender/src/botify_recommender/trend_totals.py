@@ -1,20 +1,26 @@
 """Genre trends, owner side: sum the deltas of every ``listens`` partition and publish ``TrendSnapshot``s.
 
-Each partition of ``trend-deltas`` owns the (window, start, genre) keys that hash to it. Its state holds the exact
-totals (plays, integer milliseconds played, per-track counts) of those keys; it is changed only by deltas consumed
-in a transaction, so every delta is summed exactly once. Changed keys are published to ``genre-trends`` (key
-``<window>/<genre>``) at most every ``snapshot_interval_ms``, with the top-N tracks.
+Each partition of ``trend-deltas`` owns the (window length, genre) keys that hash to it. A delta adds its counts to a
+*run* of consecutive windows (:mod:`botify_recommender.trends`); the owner's state is the exact sum per run (plays,
+integer milliseconds played, per-track counts), changed only by deltas consumed in a transaction, so every delta is
+summed exactly once. Each window's totals are the sum of the runs that cover it, kept alongside in memory (and
+summed again from the runs on restore). Changed windows are published to ``genre-trends`` (key ``<window>/<genre>``)
+at most every ``snapshot_interval_ms``, with the top-N tracks.
 
-The changelog holds a key's totals and each of its tracks' counts as separate entries (``<window>/<start>/<genre>``
-and ``.../t/<track>``), so a flush writes only the tracks that changed, not a day window's every track; restoring
-sums the latest entry of every key. The top-N is kept incrementally: while counts only grow, the new top is among
-the old top and the tracks that just grew (a negative delta, from an unknown track moving to its genres, makes the
-next one a full sort).
+The changelog holds a run's totals and each of its tracks' counts as separate entries
+(``<window>/<first>/<last>/<genre>`` and ``.../t/<track>``), so a flush writes only the runs and tracks that changed:
+a listen costs one run per window length (three by default), not one entry per window that holds it (31). Restoring
+sums the latest entry of every key. Entries written by a version that kept each window apart (key
+``<window>/<start>/<genre>``, no last start) are one-window runs: they restore exactly and are rewritten in this
+layout at the next flush. The top-N is kept incrementally: while counts only grow, the new top is among the old top
+and the tracks that just grew (a negative delta, from an unknown track moving to its genres, makes the next one a
+full sort).
 
 Retention by event time: per window length, the owner forgets a window that starts more than ``trend_retention_ms``
-before the newest window of that length it has seen; a delta that still arrives for it is dropped and counted in
-:attr:`TrendTotalsState.dropped` (it can only come from a ``listens`` partition that far behind the others, in
-event time: keep the retention above the skew a replay can build up between partitions).
+before the newest window of that length it has seen, and a run once its last window is forgotten; a delta whose
+windows are all forgotten is dropped and counted in :attr:`TrendTotalsState.dropped` (it can only come from a
+``listens`` partition that far behind the others, in event time: keep the retention above the skew a replay can
+build up between partitions), as is one for a window length not configured or a malformed run.
 
 >>> totals = Totals()
 >>> totals.add(TrendDelta(plays=2, ms_played=90_000, tracks=[TrackDelta(track_id="a", plays=2, ms_played=90_000)]))
@@ -69,7 +75,13 @@ class Totals:
         return [TrackPlays(track_id=t, plays=tracks[t][0], minutes=tracks[t][1] / MS_PER_MINUTE) for t in best]
 
 
-Key = tuple[str, int, str]   # window, start, genre
+Key = tuple[str, int, str]          # window, start, genre
+RunKey = tuple[str, int, int, str]  # window, first start, last start, genre
+
+
+def run_of(counts: TrendDelta | TrendTotals) -> RunKey:
+    last = counts.last_window_start_ms if counts.HasField("last_window_start_ms") else counts.window_start_ms
+    return counts.window, counts.window_start_ms, last, counts.genre
 
 
 class TrendTotalsState:
@@ -79,47 +91,69 @@ class TrendTotalsState:
         self.retention_ms = settings.trend_retention_ms
         self.top_n = settings.top_tracks
         self.interval_ms = settings.snapshot_interval_ms
-        self.totals: dict[Key, Totals] = {}
+        self.runs: dict[RunKey, Totals] = {}      # the state the changelog holds
+        self.totals: dict[Key, Totals] = {}       # each window: the sum of the runs that cover it
         self.newest: dict[str, int] = {}          # window name -> newest start seen
         self.dropped = 0
-        self._changed: dict[Key, set[str]] = {}   # not written to the changelog yet: key -> its changed tracks
+        self._changed: dict[RunKey, set[str]] = {}   # not written to the changelog yet: run -> its changed tracks
+        self._obsolete: set[str] = set()             # entries of the older layout, deleted at the next flush
+        self._rewrite: set[RunKey] = set()           # runs restored from them, written whole at the next flush
         self._newest_changed: set[str] = set()
         self._unpublished: set[Key] = set()
         self._last_publish_ms = 0
 
     def _oldest_kept(self, window: str) -> int:
-        return self.newest[window] - self.retention_ms
+        return self.newest.get(window, -(2**62)) - self.retention_ms
+
+    def _add_to_windows(self, run: RunKey, counts: TrendDelta | TrendTotals) -> None:
+        w, first, last, genre = run
+        oldest = self._oldest_kept(w)
+        for start in self.specs[w].run(first, last):
+            if start >= oldest:
+                key = (w, start, genre)
+                self.totals.setdefault(key, Totals()).add(counts)
+                self._unpublished.add(key)
 
     def restore(self, key: str, entry: StateEntry) -> None:
         if entry.HasField("trend"):
             t = entry.trend
-            k = (t.window, t.window_start_ms, t.genre)
-            self.totals.setdefault(k, Totals()).add(t)   # the key's totals and each track's counts: they sum
-            self._unpublished.add(k)            # a snapshot may have been due when the predecessor stopped
-            if t.tracks and key == entry_key(k):   # written before tracks had entries of their own: split it
-                self._changed.setdefault(k, set()).update(track.track_id for track in t.tracks)
+            run = run_of(t)
+            if run[0] not in self.specs:    # a window length no longer configured: its entries stay as they are
+                return
+            self.runs.setdefault(run, Totals()).add(t)   # the run's totals and each track's counts: they sum
+            self._add_to_windows(run, t)    # unpublished: a snapshot may have been due when the predecessor stopped
+            if not t.HasField("last_window_start_ms"):   # the older layout: rewrite the run at the next flush
+                self._obsolete.add(key)
+                self._rewrite.add(run)
         else:
             self.newest[key.removeprefix("newest/")] = entry.watermark_ms
+
+    def _valid(self, run: RunKey) -> bool:
+        """A configured window length, and a run of whole steps no longer than the windows that hold one instant."""
+        w, first, last, _ = run
+        spec = self.specs.get(w)
+        return spec is not None and 0 <= last - first <= spec.size_ms - spec.step_ms and \
+            (last - first) % spec.step_ms == 0
 
     def fold(self, batch: Sequence[Keyed], out: list[Emit]) -> None:
         for record in batch:
             delta: TrendDelta = record.value
-            w = delta.window
-            if w not in self.specs:
+            run = run_of(delta)
+            w, _, last, _ = run
+            if not self._valid(run):
                 self.dropped += 1
                 metrics.TREND_DROPPED.inc()
                 continue
-            if delta.window_start_ms > self.newest.get(w, -(2**62)):
-                self.newest[w] = delta.window_start_ms
+            if last > self.newest.get(w, -(2**62)):
+                self.newest[w] = last
                 self._newest_changed.add(w)
-            if delta.window_start_ms < self._oldest_kept(w):
+            if last < self._oldest_kept(w):
                 self.dropped += 1
                 metrics.TREND_DROPPED.inc()
                 continue
-            k = (w, delta.window_start_ms, delta.genre)
-            self.totals.setdefault(k, Totals()).add(delta)
-            self._changed.setdefault(k, set()).update(track.track_id for track in delta.tracks)
-            self._unpublished.add(k)
+            self.runs.setdefault(run, Totals()).add(delta)
+            self._changed.setdefault(run, set()).update(track.track_id for track in delta.tracks)
+            self._add_to_windows(run, delta)
 
     def tick(self, now_ms: int, out: list[Emit]) -> None:
         if not self._unpublished or now_ms - self._last_publish_ms < self.interval_ms:
@@ -127,7 +161,7 @@ class TrendTotalsState:
         self._last_publish_ms = now_ms
         for w, start, genre in sorted(self._unpublished):
             totals = self.totals.get((w, start, genre))
-            if totals is None:
+            if totals is None or start < self._oldest_kept(w):
                 continue
             out.append(Emit(Topic.GENRE_TRENDS, f"{w}/{genre}", TrendSnapshot(
                 window=w, window_start_ms=start, window_end_ms=start + self.specs[w].size_ms, genre=genre,
@@ -136,39 +170,45 @@ class TrendTotalsState:
         self._unpublished.clear()
 
     def changes(self) -> dict[str, StateEntry | None]:
-        result: dict[str, StateEntry | None] = {}
+        result: dict[str, StateEntry | None] = dict.fromkeys(self._obsolete)
+        self._obsolete.clear()
         for w in self._newest_changed:   # only a newer window moves the retention horizon
             result[f"newest/{w}"] = StateEntry(watermark_ms=self.newest[w])
             oldest = self._oldest_kept(w)
             for k in [k for k in self.totals if k[0] == w and k[1] < oldest]:
-                prefix = entry_key(k)
+                del self.totals[k]
+                self._unpublished.discard(k)
+            for run in [r for r in self.runs if r[0] == w and r[2] < oldest]:
+                prefix = run_key(run)
                 result[prefix] = None
                 # its tracks, and those that went to zero since the last flush (no longer in its tracks)
-                tracks = set(self.totals.pop(k).tracks) | self._changed.pop(k, set())
+                tracks = set(self.runs.pop(run).tracks) | self._changed.pop(run, set())
                 result.update((f"{prefix}/t/{t}", None) for t in tracks)
-                self._unpublished.discard(k)
         self._newest_changed.clear()
-        for k, tracks in self._changed.items():
-            w, start, genre = k
-            totals = self.totals[k]
-            end = start + self.specs[w].size_ms
-            prefix = entry_key(k)
-            result[prefix] = StateEntry(trend=TrendTotals(window=w, window_start_ms=start, window_end_ms=end,
-                                                          genre=genre, plays=totals.plays,
+        for run in self._rewrite & self.runs.keys():
+            self._changed.setdefault(run, set()).update(self.runs[run].tracks)
+        self._rewrite.clear()
+        for run, tracks in self._changed.items():
+            w, first, last, genre = run
+            totals = self.runs[run]
+            end = last + self.specs[w].size_ms
+            prefix = run_key(run)
+            result[prefix] = StateEntry(trend=TrendTotals(window=w, window_start_ms=first, last_window_start_ms=last,
+                                                          window_end_ms=end, genre=genre, plays=totals.plays,
                                                           ms_played=totals.ms_played))
             for t in tracks:
                 counts = totals.tracks.get(t)
                 result[f"{prefix}/t/{t}"] = None if counts is None else StateEntry(trend=TrendTotals(
-                    window=w, window_start_ms=start, window_end_ms=end, genre=genre,
+                    window=w, window_start_ms=first, last_window_start_ms=last, window_end_ms=end, genre=genre,
                     tracks=[TrackDelta(track_id=t, plays=counts[0], ms_played=counts[1])]))
         self._changed.clear()
         return result
 
 
-def entry_key(key: Key) -> str:
-    """The changelog key of a (window, start, genre)'s totals; its tracks' counts are under ``<this>/t/<track>``."""
-    window, start, genre = key
-    return f"{window}/{start}/{genre}"
+def run_key(run: RunKey) -> str:
+    """The changelog key of a run's totals; its tracks' counts are under ``<this>/t/<track>``."""
+    window, first, last, genre = run
+    return f"{window}/{first}/{last}/{genre}"
 
 
 class TrendTotalsStage:

@@ -1,9 +1,12 @@
 """Genre trends, listens side: fold a partition's listens into per-(window, genre) deltas by event time.
 
 Listens are keyed by user, trends by genre, so each ``listens`` partition counts what it sees and sends the counts
-of each flush as :class:`TrendDelta` records keyed ``<window>/<start>/<genre>`` to ``trend-deltas``, in the same
-transaction as the offsets they reflect; the partition that owns the key sums them exactly
-(:mod:`botify_recommender.trend_totals`).
+of each flush as :class:`TrendDelta` records keyed ``<window>/<genre>`` to ``trend-deltas``, in the same transaction
+as the offsets they reflect; the partition that owns the key sums them exactly
+(:mod:`botify_recommender.trend_totals`). A listen is in every window of a length that holds it and is still open:
+consecutive starts, a *run* (six for an hour every 10 minutes, 24 for a day every hour). A delta carries the counts
+of one run, not of each window in it, so what a listen costs here and on the owner's changelog does not grow with
+the number of hopping windows.
 
 Late and out-of-order events. Each partition keeps a watermark: the newest event time it has seen. A listen counts
 in every window that holds its event time and is still open, that is whose end plus ``grace_ms`` is after the
@@ -20,8 +23,10 @@ then it stays under ``unknown``. A remembered listen is forgotten once all its w
 >>> partials = TrendPartials((WindowSpec("1m", 60_000, 60_000),), grace_ms=0)
 >>> partials.add(t_ms=61_000, genres=("rock",), track_id="t1", ms_played=30_000)
 >>> partials.add(t_ms=5_000, genres=("rock",), track_id="t1", ms_played=30_000)    # its window closed: late
->>> [(d.window_start_ms, d.genre, d.plays, d.ms_played) for d in partials.take_deltas()], partials.late
-([(60000, 'rock', 1, 30000)], 1)
+>>> [(d.window_start_ms, d.last_window_start_ms, d.genre, d.plays, d.ms_played) for d in partials.take_deltas()]
+[(60000, 60000, 'rock', 1, 30000)]
+>>> partials.late
+1
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ class TrendPartials:
         self.watermark_ms = -(2**62)
         self.late = 0                         # (listen, window) pairs dropped because the window had closed
         # counts per run of consecutive windows (name, first start, last start, genre): a listen is in every window
-        # of one run, so per-listen work does not grow with the number of hopping windows; take_deltas expands them
+        # of one run, so per-listen work does not grow with the number of hopping windows
         self._runs: dict[tuple[str, int, int, str], _Count] = defaultdict(_Count)
 
     def observe(self, t_ms: int) -> None:
@@ -95,27 +100,20 @@ class TrendPartials:
         return self.watermark_ms - self.grace_ms - max(s.size_ms for s in self.windows)
 
     def take_deltas(self) -> list[TrendDelta]:
-        specs = {s.name: s for s in self.windows}
-        counts: dict[tuple[str, int, str], _Count] = defaultdict(_Count)
-        for (w, first, last, genre), run in self._runs.items():
-            for start in range(first, last + 1, specs[w].step_ms):
-                count = counts[(w, start, genre)]
-                count.plays += run.plays
-                count.ms_played += run.ms_played
-                for track, (p, m) in run.tracks.items():
-                    entry = count.tracks.setdefault(track, [0, 0])
-                    entry[0] += p
-                    entry[1] += m
+        """The counts since the last call, one delta per (window length, run of starts, genre)."""
+        sizes = {s.name: s.size_ms for s in self.windows}
+        deltas = [TrendDelta(window=w, window_start_ms=first, last_window_start_ms=last, window_end_ms=last + sizes[w],
+                             genre=genre, plays=c.plays, ms_played=c.ms_played,
+                             tracks=[TrackDelta(track_id=t, plays=p, ms_played=m) for t, (p, m) in c.tracks.items()
+                                     if p or m])
+                  for (w, first, last, genre), c in self._runs.items() if c.plays or c.ms_played or c.tracks]
         self._runs.clear()
-        return [TrendDelta(window=w, window_start_ms=start, window_end_ms=start + specs[w].size_ms, genre=genre,
-                           plays=c.plays, ms_played=c.ms_played,
-                           tracks=[TrackDelta(track_id=t, plays=p, ms_played=m)
-                                   for t, (p, m) in c.tracks.items() if p or m])
-                for (w, start, genre), c in counts.items() if c.plays or c.ms_played or c.tracks]
+        return deltas
 
 
 def delta_key(delta: TrendDelta) -> str:
-    return f"{delta.window}/{delta.window_start_ms}/{delta.genre}"
+    """All runs of one window length and genre go to one owner, which sums them into each window."""
+    return f"{delta.window}/{delta.genre}"
 
 
 class TrendsState:

@@ -53,6 +53,10 @@ class WindowSpec:
     def end(self, start_ms: int) -> int:
         return start_ms + self.size_ms
 
+    def run(self, first_ms: int, last_ms: int) -> range:
+        """Start times of a run of consecutive windows, ``first_ms`` to ``last_ms`` inclusive."""
+        return range(first_ms, last_ms + 1, self.step_ms)
+
 
 def parse_windows(text: str) -> tuple[WindowSpec, ...]:
     """``"1m:1m,1h:10m"`` -> window specs; the step defaults to the size (tumbling); names must be unique.

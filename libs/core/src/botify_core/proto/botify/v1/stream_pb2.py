@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x62otify/v1/stream.proto\x12\tbotify.v1\"@\n\nTrackDelta\x12\x10\n\x08track_id\x18\x01 \x01(\t\x12\r\n\x05plays\x18\x02 \x01(\x03\x12\x11\n\tms_played\x18\x03 \x01(\x03\"\xbc\x01\n\nTrendDelta\x12\x16\n\x0eschema_version\x18\x01 \x01(\r\x12\x0e\n\x06window\x18\x02 \x01(\t\x12\x17\n\x0fwindow_start_ms\x18\x03 \x01(\x03\x12\x15\n\rwindow_end_ms\x18\x04 \x01(\x03\x12\r\n\x05genre\x18\x05 \x01(\t\x12\r\n\x05plays\x18\x06 \x01(\x03\x12\x11\n\tms_played\x18\x07 \x01(\x03\x12%\n\x06tracks\x18\x08 \x03(\x0b\x32\x15.botify.v1.TrackDelta\"1\n\rDecayedWeight\x12\x10\n\x08track_id\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x01\"~\n\x0fTransitionDelta\x12\x16\n\x0eschema_version\x18\x01 \x01(\r\x12\x10\n\x08track_id\x18\x02 \x01(\t\x12\x13\n\x0bref_time_ms\x18\x03 \x01(\x03\x12,\n\nsuccessors\x18\x04 \x03(\x0b\x32\x18.botify.v1.DecayedWeight\"\xa5\x01\n\x0bTrendTotals\x12\x0e\n\x06window\x18\x01 \x01(\t\x12\x17\n\x0fwindow_start_ms\x18\x02 \x01(\x03\x12\x15\n\rwindow_end_ms\x18\x03 \x01(\x03\x12\r\n\x05genre\x18\x04 \x01(\t\x12\r\n\x05plays\x18\x05 \x01(\x03\x12\x11\n\tms_played\x18\x06 \x01(\x03\x12%\n\x06tracks\x18\x07 \x03(\x0b\x32\x15.botify.v1.TrackDelta\"U\n\x10SuccessorWeights\x12\x13\n\x0bref_time_ms\x18\x01 \x01(\x03\x12,\n\nsuccessors\x18\x02 \x03(\x0b\x32\x18.botify.v1.DecayedWeight\"G\n\nRecentPlay\x12\x10\n\x08track_id\x18\x01 \x01(\t\x12\x15\n\revent_time_ms\x18\x02 \x01(\x03\x12\x10\n\x08\x66raction\x18\x03 \x01(\x02\"\xce\x02\n\x0bUserProfile\x12%\n\x06recent\x18\x01 \x03(\x0b\x32\x15.botify.v1.RecentPlay\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x1a\n\x12session_started_ms\x18\x03 \x01(\x03\x12\x15\n\rlast_event_ms\x18\x04 \x01(\x03\x12\x17\n\x0f\x61\x66\x66inity_ref_ms\x18\x05 \x01(\x03\x12\x36\n\x08\x61\x66\x66inity\x18\x06 \x03(\x0b\x32$.botify.v1.UserProfile.AffinityEntry\x12\x13\n\x0bskip_weight\x18\x07 \x01(\x01\x12\x15\n\rlisten_weight\x18\x08 \x01(\x01\x12\x0f\n\x07listens\x18\t \x01(\x03\x12\x12\n\ncluster_id\x18\n \x01(\x05\x1a/\n\rAffinityEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"8\n\nSeenEvents\x12\x17\n\x0fnewest_event_ms\x18\x01 \x01(\x03\x12\x11\n\tevent_ids\x18\x02 \x03(\t\":\n\x0ePendingListens\x12\x15\n\revent_time_ms\x18\x01 \x03(\x03\x12\x11\n\tms_played\x18\x02 \x03(\x03\"\xb0\x02\n\nStateEntry\x12\x16\n\x0eschema_version\x18\x01 \x01(\r\x12&\n\x04user\x18\x02 \x01(\x0b\x32\x16.botify.v1.UserProfileH\x00\x12\'\n\x05trend\x18\x03 \x01(\x0b\x32\x16.botify.v1.TrendTotalsH\x00\x12\x31\n\nsuccessors\x18\x04 \x01(\x0b\x32\x1b.botify.v1.SuccessorWeightsH\x00\x12%\n\x04seen\x18\x05 \x01(\x0b\x32\x15.botify.v1.SeenEventsH\x00\x12,\n\x07pending\x18\x06 \x01(\x0b\x32\x19.botify.v1.PendingListensH\x00\x12\x16\n\x0cwatermark_ms\x18\x07 \x01(\x03H\x00\x12\x10\n\x06opaque\x18\x08 \x01(\x0cH\x00\x42\x07\n\x05valueb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x62otify/v1/stream.proto\x12\tbotify.v1\"@\n\nTrackDelta\x12\x10\n\x08track_id\x18\x01 \x01(\t\x12\r\n\x05plays\x18\x02 \x01(\x03\x12\x11\n\tms_played\x18\x03 \x01(\x03\"\xf8\x01\n\nTrendDelta\x12\x16\n\x0eschema_version\x18\x01 \x01(\r\x12\x0e\n\x06window\x18\x02 \x01(\t\x12\x17\n\x0fwindow_start_ms\x18\x03 \x01(\x03\x12\x15\n\rwindow_end_ms\x18\x04 \x01(\x03\x12\r\n\x05genre\x18\x05 \x01(\t\x12\r\n\x05plays\x18\x06 \x01(\x03\x12\x11\n\tms_played\x18\x07 \x01(\x03\x12%\n\x06tracks\x18\x08 \x03(\x0b\x32\x15.botify.v1.TrackDelta\x12!\n\x14last_window_start_ms\x18\t \x01(\x03H\x00\x88\x01\x01\x42\x17\n\x15_last_window_start_ms\"1\n\rDecayedWeight\x12\x10\n\x08track_id\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x01\"~\n\x0fTransitionDelta\x12\x16\n\x0eschema_version\x18\x01 \x01(\r\x12\x10\n\x08track_id\x18\x02 \x01(\t\x12\x13\n\x0bref_time_ms\x18\x03 \x01(\x03\x12,\n\nsuccessors\x18\x04 \x03(\x0b\x32\x18.botify.v1.DecayedWeight\"\xe1\x01\n\x0bTrendTotals\x12\x0e\n\x06window\x18\x01 \x01(\t\x12\x17\n\x0fwindow_start_ms\x18\x02 \x01(\x03\x12\x15\n\rwindow_end_ms\x18\x03 \x01(\x03\x12\r\n\x05genre\x18\x04 \x01(\t\x12\r\n\x05plays\x18\x05 \x01(\x03\x12\x11\n\tms_played\x18\x06 \x01(\x03\x12%\n\x06tracks\x18\x07 \x03(\x0b\x32\x15.botify.v1.TrackDelta\x12!\n\x14last_window_start_ms\x18\x08 \x01(\x03H\x00\x88\x01\x01\x42\x17\n\x15_last_window_start_ms\"U\n\x10SuccessorWeights\x12\x13\n\x0bref_time_ms\x18\x01 \x01(\x03\x12,\n\nsuccessors\x18\x02 \x03(\x0b\x32\x18.botify.v1.DecayedWeight\"G\n\nRecentPlay\x12\x10\n\x08track_id\x18\x01 \x01(\t\x12\x15\n\revent_time_ms\x18\x02 \x01(\x03\x12\x10\n\x08\x66raction\x18\x03 \x01(\x02\"\xce\x02\n\x0bUserProfile\x12%\n\x06recent\x18\x01 \x03(\x0b\x32\x15.botify.v1.RecentPlay\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x1a\n\x12session_started_ms\x18\x03 \x01(\x03\x12\x15\n\rlast_event_ms\x18\x04 \x01(\x03\x12\x17\n\x0f\x61\x66\x66inity_ref_ms\x18\x05 \x01(\x03\x12\x36\n\x08\x61\x66\x66inity\x18\x06 \x03(\x0b\x32$.botify.v1.UserProfile.AffinityEntry\x12\x13\n\x0bskip_weight\x18\x07 \x01(\x01\x12\x15\n\rlisten_weight\x18\x08 \x01(\x01\x12\x0f\n\x07listens\x18\t \x01(\x03\x12\x12\n\ncluster_id\x18\n \x01(\x05\x1a/\n\rAffinityEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"8\n\nSeenEvents\x12\x17\n\x0fnewest_event_ms\x18\x01 \x01(\x03\x12\x11\n\tevent_ids\x18\x02 \x03(\t\":\n\x0ePendingListens\x12\x15\n\revent_time_ms\x18\x01 \x03(\x03\x12\x11\n\tms_played\x18\x02 \x03(\x03\"\xb0\x02\n\nStateEntry\x12\x16\n\x0eschema_version\x18\x01 \x01(\r\x12&\n\x04user\x18\x02 \x01(\x0b\x32\x16.botify.v1.UserProfileH\x00\x12\'\n\x05trend\x18\x03 \x01(\x0b\x32\x16.botify.v1.TrendTotalsH\x00\x12\x31\n\nsuccessors\x18\x04 \x01(\x0b\x32\x1b.botify.v1.SuccessorWeightsH\x00\x12%\n\x04seen\x18\x05 \x01(\x0b\x32\x15.botify.v1.SeenEventsH\x00\x12,\n\x07pending\x18\x06 \x01(\x0b\x32\x19.botify.v1.PendingListensH\x00\x12\x16\n\x0cwatermark_ms\x18\x07 \x01(\x03H\x00\x12\x10\n\x06opaque\x18\x08 \x01(\x0cH\x00\x42\x07\n\x05valueb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,25 +36,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRACKDELTA']._serialized_start=37
   _globals['_TRACKDELTA']._serialized_end=101
   _globals['_TRENDDELTA']._serialized_start=104
-  _globals['_TRENDDELTA']._serialized_end=292
-  _globals['_DECAYEDWEIGHT']._serialized_start=294
-  _globals['_DECAYEDWEIGHT']._serialized_end=343
-  _globals['_TRANSITIONDELTA']._serialized_start=345
-  _globals['_TRANSITIONDELTA']._serialized_end=471
-  _globals['_TRENDTOTALS']._serialized_start=474
-  _globals['_TRENDTOTALS']._serialized_end=639
-  _globals['_SUCCESSORWEIGHTS']._serialized_start=641
-  _globals['_SUCCESSORWEIGHTS']._serialized_end=726
-  _globals['_RECENTPLAY']._serialized_start=728
-  _globals['_RECENTPLAY']._serialized_end=799
-  _globals['_USERPROFILE']._serialized_start=802
-  _globals['_USERPROFILE']._serialized_end=1136
-  _globals['_USERPROFILE_AFFINITYENTRY']._serialized_start=1089
-  _globals['_USERPROFILE_AFFINITYENTRY']._serialized_end=1136
-  _globals['_SEENEVENTS']._serialized_start=1138
-  _globals['_SEENEVENTS']._serialized_end=1194
-  _globals['_PENDINGLISTENS']._serialized_start=1196
-  _globals['_PENDINGLISTENS']._serialized_end=1254
-  _globals['_STATEENTRY']._serialized_start=1257
-  _globals['_STATEENTRY']._serialized_end=1561
+  _globals['_TRENDDELTA']._serialized_end=352
+  _globals['_DECAYEDWEIGHT']._serialized_start=354
+  _globals['_DECAYEDWEIGHT']._serialized_end=403
+  _globals['_TRANSITIONDELTA']._serialized_start=405
+  _globals['_TRANSITIONDELTA']._serialized_end=531
+  _globals['_TRENDTOTALS']._serialized_start=534
+  _globals['_TRENDTOTALS']._serialized_end=759
+  _globals['_SUCCESSORWEIGHTS']._serialized_start=761
+  _globals['_SUCCESSORWEIGHTS']._serialized_end=846
+  _globals['_RECENTPLAY']._serialized_start=848
+  _globals['_RECENTPLAY']._serialized_end=919
+  _globals['_USERPROFILE']._serialized_start=922
+  _globals['_USERPROFILE']._serialized_end=1256
+  _globals['_USERPROFILE_AFFINITYENTRY']._serialized_start=1209
+  _globals['_USERPROFILE_AFFINITYENTRY']._serialized_end=1256
+  _globals['_SEENEVENTS']._serialized_start=1258
+  _globals['_SEENEVENTS']._serialized_end=1314
+  _globals['_PENDINGLISTENS']._serialized_start=1316
+  _globals['_PENDINGLISTENS']._serialized_end=1374
+  _globals['_STATEENTRY']._serialized_start=1377
+  _globals['_STATEENTRY']._serialized_end=1681
 # @@protoc_insertion_point(module_scope)

@@ -17,7 +17,7 @@ class TrackDelta(_message.Message):
     def __init__(self, track_id: _Optional[str] = ..., plays: _Optional[int] = ..., ms_played: _Optional[int] = ...) -> None: ...
 
 class TrendDelta(_message.Message):
-    __slots__ = ("schema_version", "window", "window_start_ms", "window_end_ms", "genre", "plays", "ms_played", "tracks")
+    __slots__ = ("schema_version", "window", "window_start_ms", "window_end_ms", "genre", "plays", "ms_played", "tracks", "last_window_start_ms")
     SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
     WINDOW_FIELD_NUMBER: _ClassVar[int]
     WINDOW_START_MS_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,7 @@ class TrendDelta(_message.Message):
     PLAYS_FIELD_NUMBER: _ClassVar[int]
     MS_PLAYED_FIELD_NUMBER: _ClassVar[int]
     TRACKS_FIELD_NUMBER: _ClassVar[int]
+    LAST_WINDOW_START_MS_FIELD_NUMBER: _ClassVar[int]
     schema_version: int
     window: str
     window_start_ms: int
@@ -34,7 +35,8 @@ class TrendDelta(_message.Message):
     plays: int
     ms_played: int
     tracks: _containers.RepeatedCompositeFieldContainer[TrackDelta]
-    def __init__(self, schema_version: _Optional[int] = ..., window: _Optional[str] = ..., window_start_ms: _Optional[int] = ..., window_end_ms: _Optional[int] = ..., genre: _Optional[str] = ..., plays: _Optional[int] = ..., ms_played: _Optional[int] = ..., tracks: _Optional[_Iterable[_Union[TrackDelta, _Mapping]]] = ...) -> None: ...
+    last_window_start_ms: int
+    def __init__(self, schema_version: _Optional[int] = ..., window: _Optional[str] = ..., window_start_ms: _Optional[int] = ..., window_end_ms: _Optional[int] = ..., genre: _Optional[str] = ..., plays: _Optional[int] = ..., ms_played: _Optional[int] = ..., tracks: _Optional[_Iterable[_Union[TrackDelta, _Mapping]]] = ..., last_window_start_ms: _Optional[int] = ...) -> None: ...
 
 class DecayedWeight(_message.Message):
     __slots__ = ("track_id", "weight")
@@ -57,7 +59,7 @@ class TransitionDelta(_message.Message):
     def __init__(self, schema_version: _Optional[int] = ..., track_id: _Optional[str] = ..., ref_time_ms: _Optional[int] = ..., successors: _Optional[_Iterable[_Union[DecayedWeight, _Mapping]]] = ...) -> None: ...
 
 class TrendTotals(_message.Message):
-    __slots__ = ("window", "window_start_ms", "window_end_ms", "genre", "plays", "ms_played", "tracks")
+    __slots__ = ("window", "window_start_ms", "window_end_ms", "genre", "plays", "ms_played", "tracks", "last_window_start_ms")
     WINDOW_FIELD_NUMBER: _ClassVar[int]
     WINDOW_START_MS_FIELD_NUMBER: _ClassVar[int]
     WINDOW_END_MS_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +67,7 @@ class TrendTotals(_message.Message):
     PLAYS_FIELD_NUMBER: _ClassVar[int]
     MS_PLAYED_FIELD_NUMBER: _ClassVar[int]
     TRACKS_FIELD_NUMBER: _ClassVar[int]
+    LAST_WINDOW_START_MS_FIELD_NUMBER: _ClassVar[int]
     window: str
     window_start_ms: int
     window_end_ms: int
@@ -72,7 +75,8 @@ class TrendTotals(_message.Message):
     plays: int
     ms_played: int
     tracks: _containers.RepeatedCompositeFieldContainer[TrackDelta]
-    def __init__(self, window: _Optional[str] = ..., window_start_ms: _Optional[int] = ..., window_end_ms: _Optional[int] = ..., genre: _Optional[str] = ..., plays: _Optional[int] = ..., ms_played: _Optional[int] = ..., tracks: _Optional[_Iterable[_Union[TrackDelta, _Mapping]]] = ...) -> None: ...
+    last_window_start_ms: int
+    def __init__(self, window: _Optional[str] = ..., window_start_ms: _Optional[int] = ..., window_end_ms: _Optional[int] = ..., genre: _Optional[str] = ..., plays: _Optional[int] = ..., ms_played: _Optional[int] = ..., tracks: _Optional[_Iterable[_Union[TrackDelta, _Mapping]]] = ..., last_window_start_ms: _Optional[int] = ...) -> None: ...
 
 class SuccessorWeights(_message.Message):
     __slots__ = ("ref_time_ms", "successors")
