@@ -38,7 +38,9 @@ class RecommenderSettings(ServiceSettings):
     trend_retention_ms: int = Field(default=2 * 24 * 3600 * 1000, ge=0,
                                     description="a window whose start is this much (event time) before the newest "
                                                 "window of its length is forgotten")
-    snapshot_interval_ms: int = Field(default=1000, ge=0, description="cadence of genre-trends snapshots")
+    snapshot_interval_ms: int = Field(default=1000, ge=0,
+                                      description="cadence of genre-trends and transitions snapshots, at the flush "
+                                                  "within half a commit interval of it")
 
     dedup_horizon_ms: int = Field(default=24 * 3600 * 1000, ge=0,
                                   description="an event id is remembered this long after the partition's newest "

@@ -110,6 +110,27 @@ class Keyed:
     value: Any
 
 
+class Cadence:
+    """A periodic publication, judged at flushes: due once ``interval_ms`` has passed since the last one, less half a
+    commit interval, so the jitter of flush times never defers it by a whole commit interval.
+
+    >>> c = Cadence(1000, commit_interval_ms=250)
+    >>> c.due(10_000), c.due(10_500), c.due(10_900), c.due(11_600)
+    (True, False, True, False)
+    """
+
+    def __init__(self, interval_ms: int, commit_interval_ms: int) -> None:
+        self.interval_ms = interval_ms
+        self.slack_ms = commit_interval_ms // 2
+        self._last_ms = -(2**62)
+
+    def due(self, now_ms: int) -> bool:
+        if now_ms - self._last_ms < self.interval_ms - self.slack_ms:
+            return False
+        self._last_ms = now_ms
+        return True
+
+
 @dataclass
 class PartitionContext:
     """What a stage's state may read besides its own inputs: settings, the catalog, and the states of the stages

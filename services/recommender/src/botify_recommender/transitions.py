@@ -3,8 +3,8 @@
 Every ``listens`` partition sends the successions of its users' sessions (:mod:`botify_recommender.user_state`) as
 :class:`TransitionDelta` records keyed by the preceding track; the partition of ``transition-deltas`` that owns the
 track merges them (decay by event time, so the order of arrival does not matter) and publishes the top-k successors
-to ``transitions`` at most every ``snapshot_interval_ms``. A track keeps at most ``4 * transitions_top_k``
-successors: when it has more, the lightest are forgotten.
+to ``transitions`` every ``snapshot_interval_ms`` (:class:`~botify_recommender.stages.Cadence`). A track keeps at
+most ``4 * transitions_top_k`` successors: when it has more, the lightest are forgotten.
 
 >>> top_k({"a": 1.0, "b": 3.0, "c": 2.0}, 2)
 [('b', 3.0), ('c', 2.0)]
@@ -18,7 +18,7 @@ from botify_core.proto.botify.v1.models_pb2 import Successor, Transitions
 from botify_core.proto.botify.v1.stream_pb2 import DecayedWeight, StateEntry, SuccessorWeights, TransitionDelta
 from botify_core.topics import Topic
 from botify_recommender import decay
-from botify_recommender.stages import Emit, Keyed, PartitionContext
+from botify_recommender.stages import Cadence, Emit, Keyed, PartitionContext
 
 
 def top_k(weights: dict[str, float], k: int) -> list[tuple[str, float]]:
@@ -30,11 +30,10 @@ class TransitionsState:
         settings = context.settings
         self.k = settings.transitions_top_k
         self.half_life_ms = settings.transitions_half_life_ms
-        self.interval_ms = settings.snapshot_interval_ms
+        self.publishing = Cadence(settings.snapshot_interval_ms, settings.commit_interval_ms)
         self.tracks: dict[str, tuple[dict[str, float], int]] = {}
         self._changed: set[str] = set()
         self._unpublished: set[str] = set()
-        self._last_publish_ms = 0
 
     def restore(self, key: str, entry: StateEntry) -> None:
         s = entry.successors
@@ -54,9 +53,8 @@ class TransitionsState:
             self._unpublished.add(delta.track_id)
 
     def tick(self, now_ms: int, out: list[Emit]) -> None:
-        if not self._unpublished or now_ms - self._last_publish_ms < self.interval_ms:
+        if not self._unpublished or not self.publishing.due(now_ms):
             return
-        self._last_publish_ms = now_ms
         for track in sorted(self._unpublished):
             weights, _ = self.tracks[track]
             out.append(Emit(Topic.TRANSITIONS, track, Transitions(

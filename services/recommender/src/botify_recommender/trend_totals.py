@@ -5,7 +5,7 @@ Each partition of ``trend-deltas`` owns the (window length, genre) keys that has
 integer milliseconds played, per-track counts), changed only by deltas consumed in a transaction, so every delta is
 summed exactly once. Each window's totals are the sum of the runs that cover it, kept alongside in memory (and
 summed again from the runs on restore). Changed windows are published to ``genre-trends`` (key ``<window>/<genre>``)
-at most every ``snapshot_interval_ms``, with the top-N tracks.
+every ``snapshot_interval_ms`` (:class:`~botify_recommender.stages.Cadence`), with the top-N tracks.
 
 The changelog holds a run's totals and each of its tracks' counts as separate entries
 (``<window>/<first>/<last>/<genre>`` and ``.../t/<track>``), so a flush writes only the runs and tracks that changed:
@@ -38,7 +38,7 @@ from botify_core.proto.botify.v1.stream_pb2 import StateEntry, TrackDelta, Trend
 from botify_core.proto.botify.v1.trends_pb2 import TrackPlays, TrendSnapshot
 from botify_core.topics import Topic
 from botify_recommender import metrics
-from botify_recommender.stages import Emit, Keyed, PartitionContext
+from botify_recommender.stages import Cadence, Emit, Keyed, PartitionContext
 from botify_recommender.windows import WindowSpec
 
 MS_PER_MINUTE = 60_000.0
@@ -90,7 +90,7 @@ class TrendTotalsState:
         self.specs: dict[str, WindowSpec] = {s.name: s for s in settings.window_specs()}
         self.retention_ms = settings.trend_retention_ms
         self.top_n = settings.top_tracks
-        self.interval_ms = settings.snapshot_interval_ms
+        self.publishing = Cadence(settings.snapshot_interval_ms, settings.commit_interval_ms)
         self.runs: dict[RunKey, Totals] = {}      # the state the changelog holds
         self.totals: dict[Key, Totals] = {}       # each window: the sum of the runs that cover it
         self.newest: dict[str, int] = {}          # window name -> newest start seen
@@ -100,7 +100,6 @@ class TrendTotalsState:
         self._rewrite: set[RunKey] = set()           # runs restored from them, written whole at the next flush
         self._newest_changed: set[str] = set()
         self._unpublished: set[Key] = set()
-        self._last_publish_ms = 0
 
     def _oldest_kept(self, window: str) -> int:
         return self.newest.get(window, -(2**62)) - self.retention_ms
@@ -156,9 +155,8 @@ class TrendTotalsState:
             self._add_to_windows(run, delta)
 
     def tick(self, now_ms: int, out: list[Emit]) -> None:
-        if not self._unpublished or now_ms - self._last_publish_ms < self.interval_ms:
+        if not self._unpublished or not self.publishing.due(now_ms):
             return
-        self._last_publish_ms = now_ms
         for w, start, genre in sorted(self._unpublished):
             totals = self.totals.get((w, start, genre))
             if totals is None or start < self._oldest_kept(w):
