@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -383,13 +384,17 @@ async def measure_load(settings: KafkaSettings, work: Workload, rate: float, sec
     if earlier is not None:  # snapshots count the earlier load's listens too: they come first in each bucket
         visible.buckets = {k: list(v) for k, v in earlier.buckets.items()}
     done = asyncio.Event()
-    follower = asyncio.create_task(follow_outputs(settings, visible, done))
-    await paced_listens(settings, visible, work, rate, visible.expected, warm_up=int(rate), tag=tag)
+    gc.disable()   # the instrument's own collections (40-90 ms here) would stamp listens late
     try:
-        await asyncio.wait_for(done.wait(), timeout=120)
-    except TimeoutError:
-        done.set()  # what never showed counts as seen now (unseen_listens says how many)
-    await follower
+        follower = asyncio.create_task(follow_outputs(settings, visible, done))
+        await paced_listens(settings, visible, work, rate, visible.expected, warm_up=int(rate), tag=tag)
+        try:
+            await asyncio.wait_for(done.wait(), timeout=120)
+        except TimeoutError:
+            done.set()  # what never showed counts as seen now (unseen_listens says how many)
+        await follower
+    finally:
+        gc.enable()
     visible.gave_up_at = time.time()
     return visible
 

@@ -7,8 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["botify_core.codecs", "botify_core.clock", "botify_core.ids", "botify_core.topics", "botify_core.settings",
-           "botify_datasets.genres", "botify_datasets.synthetic"]
+MODULES = ["botify_core.codecs", "botify_core.clock", "botify_core.heap", "botify_core.ids", "botify_core.topics",
+           "botify_core.settings", "botify_datasets.genres", "botify_datasets.synthetic"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -42,6 +42,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from botify_core.codecs import CodecError, codec_for
+from botify_core.heap import HeapSettler
 from botify_core.producer import producer_config
 from botify_core.proto.botify.v1.dead_letter_pb2 import DeadLetter
 from botify_core.proto.botify.v1.stream_pb2 import StateEntry
@@ -115,6 +116,7 @@ class Engine:
         self.producer: AIOKafkaProducer | None = None
         self._changelog_partitions = 0
         self._last_flush = time.monotonic()
+        self._heap = HeapSettler()   # full GC pauses of a big state would stall every flush (botify_core.heap)
         self._stopping = False
         self._committing: asyncio.Task[None] | None = None   # the commit of the last transaction, until it ends
         self._failed = False                                 # a transaction failed: commit nothing more
@@ -146,6 +148,7 @@ class Engine:
                     due = time.monotonic() - self._last_flush >= s.commit_interval_ms / 1000
                     if due or self.pending.records >= s.max_batch:
                         await self._flush()
+                        self._heap.settle()   # right after a flush: the pause, if any, delays no output
         finally:
             await self._close()
 
