@@ -250,26 +250,42 @@ def start_workers(settings: KafkaSettings, count: int, group: str, workdir: Path
             for i in range(count)]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (0 for a process that is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def pipeline(settings: KafkaSettings, work: Workload, workers: int, commit_interval_ms: int,
-                   workdir: Path) -> float:
+                   workdir: Path, broker_pid: int | None = None) -> tuple[float, dict[str, float]]:
     """Events/s of the full pipeline in ``workers`` processes: from its first committed transaction to the last
-    listen committed. The listens are produced once the group has settled, so no start-up rebalance is timed."""
+    listen committed. The listens are produced once the group has settled, so no start-up rebalance is timed.
+    Also the cores each party used meanwhile (CPU seconds over wall seconds, from producing to the last commit):
+    the workers, the broker and this process (the producer and the offsets watcher)."""
     await ensure_topics(settings)
     await produce(settings, Topic.TRACKS, work.tracks)
     group = f"pipeline-{workers}"
     procs = start_workers(settings, workers, group, workdir, commit_interval_ms)
     try:
         await settled(procs, source_partitions(settings.partitions))
+        parties = {"workers": [p.process.pid for p in procs], "broker": [broker_pid] if broker_pid else [],
+                   "producer": [os.getpid()]}
+        cpu_before = {name: sum(map(cpu_seconds, pids)) for name, pids in parties.items()}
         watch = asyncio.create_task(committed(settings, group, len(work.listens), timeout_s=900))
         produced_at = time.perf_counter()
         await produce(settings, Topic.LISTENS, work.listens)
         first_at, done_at, first_total = await watch
+        cores = {f"{name}_cores": (sum(map(cpu_seconds, pids)) - cpu_before[name]) / (done_at - produced_at)
+                 for name, pids in parties.items()}
     finally:
         for proc in procs:
             proc.stop()
     if first_total >= len(work.listens):  # a stream so short that one look saw it all: time it from producing
-        return len(work.listens) / (done_at - produced_at)
-    return (len(work.listens) - first_total) / (done_at - first_at)
+        return len(work.listens) / (done_at - produced_at), cores
+    return (len(work.listens) - first_total) / (done_at - first_at), cores
 
 
 @dataclass
@@ -453,10 +469,10 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
     interval_ms = int(chosen["commit_interval_s"] * 1000)
 
     one = prefixed("one")
-    pipeline_one = await pipeline(one, work, 1, interval_ms, workdir)
-    print(json.dumps({"pipeline_events_per_s": pipeline_one}), flush=True)
-    pipeline_two = await pipeline(prefixed("two"), work, 2, interval_ms, workdir)
-    print(json.dumps({"pipeline_two_workers_events_per_s": pipeline_two}), flush=True)
+    pipeline_one, cores_one = await pipeline(one, work, 1, interval_ms, workdir, broker.pid())
+    print(json.dumps({"pipeline_events_per_s": pipeline_one, **cores_one}), flush=True)
+    pipeline_two, cores_two = await pipeline(prefixed("two"), work, 2, interval_ms, workdir, broker.pid())
+    print(json.dumps({"pipeline_two_workers_events_per_s": pipeline_two, **cores_two}), flush=True)
     raw = await raw_consumer(one, args.events, work.genre_of)
     noop = await noop_agent(one, args.events, workdir)
     return {
@@ -467,6 +483,7 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
         "ratios": {"pipeline_to_noop_agent": pipeline_one / noop, "pipeline_to_raw_consumer": pipeline_one / raw,
                    "two_workers_to_one": pipeline_two / pipeline_one},
         "freshness_by_commit_interval": per_interval,
+        "cores_used": {"one_worker": cores_one, "two_workers": cores_two},
         "conditions": {"events": args.events, "partitions": args.partitions, "event_protobuf_bytes": work.listen_bytes,
                        "tracks": N_TRACKS, "users": N_USERS, "kafka": broker.version,
                        "processing_guarantee": "exactly_once (one Kafka transaction per flush: outputs, state "
@@ -494,6 +511,10 @@ def table(result: dict[str, Any]) -> str:
         f"({r['pipeline_to_noop_agent']:.0%} of no-op agent) | >= 50% of no-op, >= 3,000/s |",
         f"| full pipeline, 2 workers | {result['pipeline_two_workers_events_per_s']:,.0f} events/s "
         f"({r['two_workers_to_one']:.2f}x one) | >= 1.7x |",
+        *(f"| cores used with {n}: workers / broker / producer | {u['workers_cores']:.2f} / "
+          f"{u['broker_cores']:.2f} / {u['producer_cores']:.2f} | of {c['machine']['cores']} |"
+          for n, u in (("1 worker", result["cores_used"]["one_worker"]),
+                       ("2 workers", result["cores_used"]["two_workers"]))),
         f"| freshness p50 / p99 at {result['freshness_load_events_per_s']:,.0f} events/s, commit every "
         f"{result['commit_interval_s'] * 1000:.0f} ms | {result['freshness_p50_ms']:.0f} / "
         f"{result['freshness_p99_ms']:.0f} ms | p99 < 500 ms |",
