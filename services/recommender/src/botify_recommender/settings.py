@@ -23,7 +23,9 @@ class RecommenderSettings(ServiceSettings):
     group_id: str = Field(default="botify-recommender", description="Kafka consumer group of the workers")
     worker_id: str = Field(default="0", description="stable per worker: its transactional id, so a restarted "
                                                      "worker fences (aborts) what its crashed predecessor left open")
-    commit_interval_ms: int = Field(default=250, ge=10, description="a transaction commits at least this often")
+    commit_interval_ms: int = Field(default=100, ge=10,
+                                    description="a transaction commits at least this often (bench.stream: the "
+                                                "longest interval whose freshness p99 meets 500 ms at 1,000/s)")
     max_batch: int = Field(default=2000, ge=1, description="records folded per transaction at most")
     fetch_max_wait_ms: int = Field(default=50, ge=0, description="the consumer's wait for more data per fetch")
     transaction_timeout_ms: int = Field(default=60_000, ge=1000,
