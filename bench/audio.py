@@ -32,7 +32,7 @@ from typing import Any
 import soundfile
 import torch
 
-from bench.machine import describe, publish
+from bench.machine import describe, process_cpu_seconds, publish
 from botify_audio.decode import decode
 from botify_audio.embedder import CnnEmbedder
 from botify_audio.intake import IntakeSpec, Unchanged, hear
@@ -61,13 +61,7 @@ def cpu_seconds(pool: Executor) -> float:
     its workers (a benchmark may look)."""
     own = os.times()
     total = own.user + own.system
-    for pid in getattr(pool, "_processes", {}) or {}:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return total + sum(map(process_cpu_seconds, getattr(pool, "_processes", {}) or {}))
 
 
 def source_clips(folder: Path, wanted: int) -> tuple[list[Path], str]:

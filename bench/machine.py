@@ -35,6 +35,15 @@ def describe() -> dict[str, Any]:
             "platform": platform.platform(), "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (0 for a process that is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def update_readme_table(readme: Path, marker: str, table: str) -> bool:
     """Replace the text between ``<!-- marker -->`` and ``<!-- /marker -->`` in the README; False if absent."""
     text = readme.read_text()

@@ -43,7 +43,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from numpy.typing import NDArray
 
-from bench.machine import describe, on_local_broker, publish
+from bench.machine import describe, on_local_broker, process_cpu_seconds, publish
 from botify_core.admin import ensure_topics
 from botify_core.clock import now_ms
 from botify_core.codecs import codec_for
@@ -250,15 +250,6 @@ def start_workers(settings: KafkaSettings, count: int, group: str, workdir: Path
             for i in range(count)]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` so far (0 for a process that is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def pipeline(settings: KafkaSettings, work: Workload, workers: int, commit_interval_ms: int,
                    workdir: Path, broker_pid: int | None = None) -> tuple[float, dict[str, float]]:
     """Events/s of the full pipeline in ``workers`` processes: from its first committed transaction to the last
@@ -273,12 +264,12 @@ async def pipeline(settings: KafkaSettings, work: Workload, workers: int, commit
         await settled(procs, source_partitions(settings.partitions))
         parties = {"workers": [p.process.pid for p in procs], "broker": [broker_pid] if broker_pid else [],
                    "producer": [os.getpid()]}
-        cpu_before = {name: sum(map(cpu_seconds, pids)) for name, pids in parties.items()}
+        cpu_before = {name: sum(map(process_cpu_seconds, pids)) for name, pids in parties.items()}
         watch = asyncio.create_task(committed(settings, group, len(work.listens), timeout_s=900))
         produced_at = time.perf_counter()
         await produce(settings, Topic.LISTENS, work.listens)
         first_at, done_at, first_total = await watch
-        cores = {f"{name}_cores": (sum(map(cpu_seconds, pids)) - cpu_before[name]) / (done_at - produced_at)
+        cores = {f"{name}_cores": (sum(map(process_cpu_seconds, pids)) - cpu_before[name]) / (done_at - produced_at)
                  for name, pids in parties.items()}
     finally:
         for proc in procs:
