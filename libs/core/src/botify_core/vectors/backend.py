@@ -21,6 +21,7 @@ def open_vector_store(settings: VectorSettings | None = None, paths: PathSetting
         store = ServerVectorStore(QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key), hnsw)
     else:
         store = EdgeVectorStore(settings.edge_path(paths if paths is not None else PathSettings()), hnsw,
+                                search_threads=settings.search_threads,
                                 indexing_threshold_kb=settings.indexing_threshold_kb)
     try:
         for spec in collection_specs(settings):
