@@ -216,8 +216,13 @@ async def test_recommendations_follow_the_topics_and_the_session_api_round_trips
         assert (await http.post("/next/1", json={"track": 101, "time": 2})).status_code == 422
         assert (await http.post("/next/1", json={"track": 99999, "time": 0.5})).status_code == 404
 
-        # the vector store goes away: 200 without the vector sources, never a 500
+        # the vector store goes away: 200 without the vector sources, never a 500. The first search that fails
+        # (audio: new seeds) degrades its answer; from then on the vector sources stand down, kept answers too
         served.gateway.store.close()
+        first_gone = await http.get("/v1/recommendations", params={"user_id": "syn-u0001", "k": 5,
+                                                                   "context_track_id": tid(4, 3)})
+        assert first_gone.status_code == 200
+        assert "audio" in {d["source"] for d in first_gone.json()["degraded"]}
         gone = await http.get("/v1/recommendations", params={"user_id": "syn-u0001", "k": 5})
         assert gone.status_code == 200
         assert {d["source"] for d in gone.json()["degraded"]} == {"cf", "audio"}

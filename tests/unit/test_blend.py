@@ -3,6 +3,8 @@ excluded tracks, the genre filter, diversity per artist and per genre, artists t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -110,3 +112,43 @@ def test_blend_never_repeats_a_track_nor_overfills_an_artist(cf: list[str], audi
     assert set(ids) <= set(cf) | set(audio)
     per_artist = [facts(t).artist_id for t in ids]
     assert all(per_artist.count(a) <= most for a in per_artist)
+
+
+def plain_greedy(items: list[BlendedItem], k: int, most: int, penalty: float) -> list[BlendedItem]:
+    """The diversity re-rank as its docstring states it, over the whole list at every step."""
+    factor: dict[str, float] = {}
+    per_artist: dict[str, int] = {}
+    left = list(enumerate(items))
+    chosen: list[BlendedItem] = []
+    while len(chosen) < k:
+        allowed = [(-item.score * factor.get(facts(item.track_id).main_genre, 1.0), position, item)
+                   for position, item in left
+                   if not facts(item.track_id).artist_id or per_artist.get(facts(item.track_id).artist_id, 0) < most]
+        if not allowed:
+            break
+        _, position, item = min(allowed, key=lambda entry: entry[:2])
+        left = [(p, i) for p, i in left if p != position]
+        chosen.append(item)
+        track = facts(item.track_id)
+        factor[track.main_genre] = factor.get(track.main_genre, 1.0) * (1.0 - penalty)
+        if track.artist_id:
+            per_artist[track.artist_id] = per_artist.get(track.artist_id, 0) + 1
+    return chosen
+
+
+@given(st.lists(st.tuples(st.sampled_from([*sorted(FACTS), "zz"]), st.sampled_from([0.1, 0.3, 0.5, 0.7, 0.9, 1.0])),
+                max_size=12),
+       st.integers(1, 8), st.integers(1, 3), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9]))
+def test_diversify_reads_lazily_but_chooses_as_the_plain_greedy_does(scored: list[tuple[str, float]], k: int,
+                                                                     most: int, penalty: float) -> None:
+    ranked_items = sorted(items(*scored), key=lambda item: -item.score)   # best first, as fuse gives them
+    read: list[str] = []
+
+    def reading() -> Iterator[BlendedItem]:
+        for item in ranked_items:
+            read.append(item.track_id)
+            yield item
+
+    assert diversify(reading(), k, facts, most, penalty) == plain_greedy(ranked_items, k, most, penalty)
+    if k == 1 and ranked_items:
+        assert len(read) <= 2     # the best item, and the next to see that it is worth no more

@@ -11,27 +11,43 @@ each item of its main genre already chosen, MMR-like). Each item keeps its score
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+import heapq
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple, Protocol
 
 from botify_api.sources.base import Candidate
 
+# The request path blends about a hundred candidates per answer, so these functions are written for it: plain
+# tuples and dicts, no per-candidate objects beyond the answer's own items.
 
-@dataclass(frozen=True)
-class BlendedItem:
+
+class BlendedItem(NamedTuple):
     track_id: str
     score: float
     sources: tuple[str, ...]
     reason: str
 
 
+class Facts(Protocol):
+    """What blending needs to know of a track (the gateway's catalog entries have it)."""
+
+    @property
+    def artist_id(self) -> str: ...
+    @property
+    def all_genres(self) -> Collection[str]: ...
+    @property
+    def main_genre(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class TrackFacts:
-    """What blending needs to know of a track."""
+    """:class:`Facts` on their own (tests, and a track the catalog does not know)."""
 
     artist_id: str = ""
-    genres: frozenset[str] = frozenset()
+    all_genres: frozenset[str] = frozenset()
     main_genre: str = ""
 
 
@@ -46,88 +62,127 @@ class BlendRules:
 def fuse(ranked: Mapping[str, Sequence[Candidate]], weights: Mapping[str, float], rrf_k: float) -> list[BlendedItem]:
     """Weighted reciprocal rank fusion: ``score(t) = sum over sources s of w_s / (rrf_k + rank_s(t))`` (ranks from
     1; a source not in ``weights`` weighs 1); best first, ties by track id."""
-    scores: dict[str, float] = defaultdict(float)
-    parts: dict[str, list[tuple[float, int, str, str]]] = defaultdict(list)
+    return list(fused(ranked, weights, rrf_k))
+
+
+def fused(ranked: Mapping[str, Sequence[Candidate]], weights: Mapping[str, float],
+          rrf_k: float) -> Iterator[BlendedItem]:
+    """:func:`fuse`'s items one at a time: every score is summed first, an item is built when it is read."""
+    scores: dict[str, float] = {}
+    parts: dict[str, list[tuple[float, int, str, str]]] = {}
     for order, (source, candidates) in enumerate(ranked.items()):
         weight = weights.get(source, 1.0)
         if weight <= 0:
             continue
+        rank = 0
         seen: set[str] = set()
         for candidate in candidates:
-            if candidate.track_id in seen:
-                continue
-            seen.add(candidate.track_id)  # a repeat in one list neither counts nor takes a rank
-            contribution = weight / (rrf_k + len(seen))
-            scores[candidate.track_id] += contribution
-            parts[candidate.track_id].append((-contribution, order, source, candidate.reason))
-    items = []
-    for track_id, score in scores.items():
-        contributions = sorted(parts[track_id])
-        items.append(BlendedItem(track_id, score, tuple(p[2] for p in contributions), contributions[0][3]))
-    items.sort(key=lambda item: (-item.score, item.track_id))
-    return items
+            track_id = candidate.track_id
+            if track_id in seen:
+                continue   # a repeat in one list neither counts nor takes a rank
+            seen.add(track_id)
+            rank += 1
+            contribution = weight / (rrf_k + rank)
+            known = parts.get(track_id)
+            if known is None:
+                scores[track_id] = contribution
+                parts[track_id] = [(-contribution, order, source, candidate.reason)]
+            else:
+                scores[track_id] += contribution
+                known.append((-contribution, order, source, candidate.reason))
+    ranking = sorted(scores.items())                     # ties by track id ...
+    ranking.sort(key=itemgetter(1), reverse=True)        # ... kept by a stable sort on the score
+    for track_id, score in ranking:
+        contributions = parts[track_id]
+        if len(contributions) == 1:
+            _, _, source, reason = contributions[0]
+            yield BlendedItem(track_id, score, (source,), reason)
+        else:
+            contributions.sort()
+            yield BlendedItem(track_id, score, tuple([p[2] for p in contributions]), contributions[0][3])
 
 
-def keep(items: Iterable[BlendedItem], facts: Callable[[str], TrackFacts], drop: Collection[str] = (),
-         genres: Collection[str] = (), avoid_artists: Collection[str] = ()) -> list[BlendedItem]:
-    """The items not in ``drop``, of one of ``genres`` (when given), and not by an artist of ``avoid_artists``."""
+def keep(items: Iterable[BlendedItem], facts: Callable[[str], Facts], drop: Collection[str] = (),
+         genres: Collection[str] = (), avoid_artists: Collection[str] = ()) -> Iterator[BlendedItem]:
+    """The items not in ``drop``, of one of ``genres`` (when given), and not by an artist of ``avoid_artists``, in
+    their order, read one at a time."""
     wanted = frozenset(genres)
-    kept = []
     for item in items:
         if item.track_id in drop:
             continue
-        track = facts(item.track_id)
-        if wanted and not (track.genres & wanted):
-            continue
-        if track.artist_id and track.artist_id in avoid_artists:
-            continue
-        kept.append(item)
-    return kept
+        if wanted or avoid_artists:
+            track = facts(item.track_id)
+            if wanted and wanted.isdisjoint(track.all_genres):
+                continue
+            if track.artist_id and track.artist_id in avoid_artists:
+                continue
+        yield item
 
 
-def diversify(items: Sequence[BlendedItem], k: int, facts: Callable[[str], TrackFacts], max_per_artist: int,
+def diversify(items: Iterable[BlendedItem], k: int, facts: Callable[[str], Facts], max_per_artist: int,
               genre_penalty: float) -> list[BlendedItem]:
     """Choose ``k`` items greedily: each step takes the item with the best ``score * (1 - genre_penalty) ** n``
     (``n``: items of its main genre already chosen; ties by the input order), skipping an artist that already has
-    ``max_per_artist`` items. Items keep their fused score."""
-    queues: dict[str, deque[tuple[int, BlendedItem, str]]] = defaultdict(deque)  # (position, item, artist)
-    for position, item in enumerate(items):
-        track = facts(item.track_id)
-        queues[track.main_genre].append((position, item, track.artist_id))
-    per_artist: Counter[str] = Counter()
-    per_genre: Counter[str] = Counter()
+    ``max_per_artist`` items. Items keep their fused score. ``items`` come best first (as :func:`fuse` gives them)
+    and are read only as far as the choice needs: an unread item is worth at most its score."""
+    queues: dict[str, deque[tuple[int, BlendedItem, str]]] = {}  # per main genre: (position, item, artist)
+    factor: dict[str, float] = {}           # (1 - genre_penalty) ** items of the genre chosen so far
+    per_artist: dict[str, int] = {}
+
+    def head(genre: str) -> tuple[float, int, str] | None:
+        """The genre's best item an artist cap allows, as a heap key."""
+        queue = queues[genre]
+        while queue and queue[0][2] and per_artist.get(queue[0][2], 0) >= max_per_artist:
+            queue.popleft()
+        return (-queue[0][1].score * factor[genre], queue[0][0], genre) if queue else None
+
+    # Lazy greedy: each genre with items waiting has one key in the heap, which can only be better than the
+    # genre's true head now (factors shrink, capped artists drop out, a queue's next item scores no more); so a
+    # popped key that is still true, and better than any unread item could be, is the best choice.
+    heap: list[tuple[float, int, str]] = []
+    unread = enumerate(items)
+    upcoming = next(unread, None)
     chosen: list[BlendedItem] = []
     keep_share = 1.0 - genre_penalty
     while len(chosen) < k:
-        heads: list[tuple[float, int, str]] = []
-        for genre, queue in queues.items():
-            while queue and _full(queue[0][2], per_artist, max_per_artist):
-                queue.popleft()
-            if queue:
-                position, item, _ = queue[0]
-                heads.append((-item.score * keep_share ** per_genre[genre], position, genre))
-        if not heads:
+        while upcoming is not None and (not heap or heap[0] > (-upcoming[1].score, upcoming[0])):
+            position, item = upcoming
+            track = facts(item.track_id)
+            genre = track.main_genre
+            queue = queues.get(genre)
+            if queue is None:
+                queue = queues[genre] = deque()
+                factor[genre] = 1.0
+            queue.append((position, item, track.artist_id))
+            if len(queue) == 1 and (key := head(genre)) is not None:
+                heapq.heappush(heap, key)
+            upcoming = next(unread, None)
+        if not heap:
             break
-        _, _, genre = min(heads)
+        popped = heapq.heappop(heap)
+        genre = popped[2]
+        now = head(genre)
+        if now != popped:
+            if now is not None:
+                heapq.heappush(heap, now)
+            continue
         _, item, artist = queues[genre].popleft()
         chosen.append(item)
-        per_genre[genre] += 1
+        factor[genre] *= keep_share
         if artist:
-            per_artist[artist] += 1
+            per_artist[artist] = per_artist.get(artist, 0) + 1
+        following = head(genre)
+        if following is not None:
+            heapq.heappush(heap, following)
     return chosen
 
 
-def _full(artist: str, per_artist: Counter[str], most: int) -> bool:
-    return bool(artist) and per_artist[artist] >= most
-
-
-def blend(ranked: Mapping[str, Sequence[Candidate]], k: int, rules: BlendRules, facts: Callable[[str], TrackFacts],
+def blend(ranked: Mapping[str, Sequence[Candidate]], k: int, rules: BlendRules, facts: Callable[[str], Facts],
           drop: Collection[str] = (), genres: Collection[str] = (),
           avoid_artists: Collection[str] = ()) -> list[BlendedItem]:
-    """Fuse, filter and diversify: the answer's ``k`` items (``facts`` is asked once per candidate)."""
-    fused = fuse(ranked, rules.weights, rules.rrf_k)
-    known = {item.track_id: facts(item.track_id) for item in fused}
-    return diversify(keep(fused, known.__getitem__, drop, genres, avoid_artists), k, known.__getitem__,
+    """Fuse, filter and diversify: the answer's ``k`` items. The fused items are built, filtered and looked up
+    (``facts``) only as far as the diversity re-rank reads them."""
+    return diversify(keep(fused(ranked, rules.weights, rules.rrf_k), facts, drop, genres, avoid_artists), k, facts,
                      rules.max_per_artist, rules.genre_penalty)
 
 

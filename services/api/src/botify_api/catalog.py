@@ -20,9 +20,15 @@ import numpy.typing as npt
 from botify_core.codecs import codec_for
 from botify_core.proto.botify.v1.catalog_pb2 import TrackEmbedded, TrackUpserted
 
+#: a predicted genre counts as one of the track's genres from this probability on
+MIN_PROBABILITY = 0.2
+
 
 @dataclass(frozen=True, slots=True)
 class TrackInfo:
+    """A track as the gateway knows it; ``main_genre`` and ``all_genres`` are derived once, when it is built (the
+    request path reads them for every candidate)."""
+
     track_id: str
     title: str = ""
     artist_id: str = ""
@@ -33,20 +39,18 @@ class TrackInfo:
     genre_probabilities: dict[str, float] = field(default_factory=dict)
     embedding: npt.NDArray[np.float32] | None = None
     embedding_version: str = ""
+    #: the track's own first genre, else its likeliest predicted genre, else ``""``
+    main_genre: str = field(init=False, default="")
+    #: declared genres and those predicted with probability of at least 0.2
+    all_genres: frozenset[str] = field(init=False, default=frozenset())
 
-    @property
-    def main_genre(self) -> str:
-        """The track's own first genre, else its likeliest predicted genre, else ``""``."""
-        if self.genres:
-            return self.genres[0]
-        if self.genre_probabilities:
-            return max(self.genre_probabilities.items(), key=lambda item: (item[1], item[0]))[0]
-        return ""
-
-    @property
-    def all_genres(self) -> set[str]:
-        """Declared genres and those predicted with probability of at least 0.2."""
-        return set(self.genres) | {g for g, p in self.genre_probabilities.items() if p >= 0.2}
+    def __post_init__(self) -> None:
+        probabilities = self.genre_probabilities
+        main = self.genres[0] if self.genres else \
+            max(probabilities.items(), key=lambda item: (item[1], item[0]))[0] if probabilities else ""
+        object.__setattr__(self, "main_genre", main)
+        object.__setattr__(self, "all_genres",
+                           frozenset(self.genres) | {g for g, p in probabilities.items() if p >= MIN_PROBABILITY})
 
 
 class Catalog:
@@ -55,6 +59,8 @@ class Catalog:
 
     def __init__(self, int_format: str) -> None:
         self._tracks: dict[str, TrackInfo] = {}
+        #: grows by one whenever a track comes or goes (not when one changes)
+        self.version = 0
         self._int_format = int_format
         prefix, _, rest = int_format.partition("{")
         suffix = rest.partition("}")[2]
@@ -76,15 +82,20 @@ class Catalog:
     def by_int(self, number: int) -> TrackInfo | None:
         return self._tracks.get(self._int_format.format(number))
 
+    def _new(self, track_id: str) -> TrackInfo:
+        self.version += 1
+        return TrackInfo(track_id)
+
     def on_track(self, key: str, value: bytes | None) -> None:
         """Handler of ``tracks``: upsert the metadata (keeping what ``track-embeddings`` said), or forget on a
         tombstone."""
         if value is None:
-            self._tracks.pop(key, None)
+            if self._tracks.pop(key, None) is not None:
+                self.version += 1
             return
         track = codec_for(TrackUpserted).decode(value)
         track_id = key or track.track_id
-        old = self._tracks.get(track_id) or TrackInfo(track_id)
+        old = self._tracks.get(track_id) or self._new(track_id)
         self._tracks[track_id] = replace(old, title=track.title, artist_id=track.artist_id,
                                          artist_name=track.artist_name, genres=tuple(track.genres),
                                          duration_ms=int(track.duration_ms), dataset=track.dataset)
@@ -99,7 +110,7 @@ class Catalog:
         embedded = codec_for(TrackEmbedded).decode(value)
         track_id = key or embedded.track_id
         vector = np.asarray(embedded.embedding, dtype=np.float32)
-        old = self._tracks.get(track_id) or TrackInfo(track_id)
+        old = self._tracks.get(track_id) or self._new(track_id)
         usable = vector.size > 0 and bool(np.isfinite(vector).all())
         self._tracks[track_id] = replace(old, embedding=vector if usable else None,
                                          genre_probabilities=dict(embedded.genre_probabilities),

@@ -32,6 +32,8 @@ from typing import Any
 from botify_core.ids import bucket
 
 BUCKETS = 10_000
+#: users whose arm is remembered (beyond it the memory starts over)
+REMEMBERED_USERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Arm:
 class Experiment:
     name: str
     arms: tuple[Arm, ...]
+    _assigned: dict[str, Arm] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.arms or any(arm.share <= 0 for arm in self.arms):
@@ -59,7 +62,16 @@ class Experiment:
             raise ValueError(f"experiment {self.name!r} has two arms with the same name")
 
     def assign(self, user_id: str) -> Arm:
-        """The user's arm: a stable hash of (experiment, user) split by the arms' shares."""
+        """The user's arm: a stable hash of (experiment, user) split by the arms' shares (remembered for the most
+        recent users: the hash is a few microseconds of every request)."""
+        arm = self._assigned.get(user_id)
+        if arm is None:
+            if len(self._assigned) >= REMEMBERED_USERS:
+                self._assigned.clear()
+            arm = self._assigned[user_id] = self._arm_of(user_id)
+        return arm
+
+    def _arm_of(self, user_id: str) -> Arm:
         point = bucket(user_id, self.name, BUCKETS) / BUCKETS * sum(arm.share for arm in self.arms)
         for arm in self.arms:
             if point < arm.share:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from aiokafka.errors import KafkaError
@@ -35,6 +37,9 @@ from botify_core.vectors.sink import VectorSink
 
 log = logging.getLogger(__name__)
 
+#: users warmed between two turns of the event loop (a few ms of searches)
+WARM_SLICE = 8
+
 
 class Gateway:
     def __init__(self, settings: ApiSettings, store: VectorStore | None = None, pool: Pool | None = None) -> None:
@@ -43,7 +48,7 @@ class Gateway:
         self.pool = pool          # one of several processes on the port (botify_api.workers), or None
         self.store_error: str | None = None
         self.catalog = Catalog(settings.int_track_format)
-        self.outbox = Outbox(settings.kafka, capacity=settings.served_queue)
+        self.outbox = Outbox(settings.kafka, capacity=settings.served_queue, linger_ms=settings.outbox_linger_ms)
         self.read_model = ReadModel(settings.kafka, self.catalog, sink=None, poll_ms=settings.poll_ms,
                                     on_dead_letter=self._dead_letter)
         self.trends = TrendFeed()     # genre-trends for /v1/trends/* and the dashboard
@@ -55,6 +60,10 @@ class Gateway:
         self.experiment = load_experiment(settings.experiments_path, set(self.sources))
         self.recommender = Recommender(self.world, self.sources, self.experiment)
         self.sessions = Sessions()
+        #: set once the read model caught up and the warm-up (:meth:`_warm_up`) is done: /readyz is then 200
+        self.ready = asyncio.Event()
+        self.warmed_users = 0
+        self.warm_s: float | None = None
 
     def store_problem(self) -> str | None:
         if self.store is None:
@@ -86,6 +95,7 @@ class Gateway:
         """Open the store, run the read model and the outbox; stop both and close the store on exit."""
         self.open_store()
         tasks = [asyncio.create_task(self._keep_reading(), name="read-model"),
+                 asyncio.create_task(self._warm_up(), name="warm-up"),
                  asyncio.create_task(self.outbox.run(), name="outbox"),
                  asyncio.create_task(self._settle_heap(HeapSettler()), name="heap")]
         if self.pool is not None:
@@ -109,14 +119,31 @@ class Gateway:
             await asyncio.sleep(settler.every_s)
             settler.settle()
 
-    async def _mark_ready(self, pool: Pool) -> None:
+    async def _warm_up(self) -> None:
+        """Once the read model caught up: fill the candidate cache for the ``warm_users`` most recently updated
+        users (the vector searches of their plain requests), a few at a time between requests; then ready."""
         await self.read_model.ready.wait()
+        started = time.monotonic()
+        states = self.read_model.users.states
+        users = heapq.nlargest(self.settings.warm_users, states, key=lambda user: states[user].updated_at_ms)
+        for done, user_id in enumerate(users, 1):
+            self.recommender.warm(user_id)
+            self.warmed_users = done
+            if done % WARM_SLICE == 0:
+                await asyncio.sleep(0)   # let requests (and health checks) in
+        self.warm_s = time.monotonic() - started
+        if users:
+            log.warning("candidates of %d users computed in %.2f s", len(users), self.warm_s)
+        self.ready.set()
+
+    async def _mark_ready(self, pool: Pool) -> None:
+        await self.ready.wait()
         pool.mark_ready()
 
     def workers(self) -> tuple[int, int]:
         """(processes on the port, those of them that caught up once): the gateway is ready when they are equal."""
         if self.pool is None:
-            return 1, int(self.read_model.ready.is_set())
+            return 1, int(self.ready.is_set())
         return self.pool.size, self.pool.ready_count()
 
     async def _keep_reading(self) -> None:

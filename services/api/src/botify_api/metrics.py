@@ -13,6 +13,9 @@ SOURCE_SECONDS = Histogram("botify_api_source_seconds", "Time a candidate source
 DEGRADED = Counter("botify_api_degraded_total", "Answers given without a source, by the source left out",
                    ["source"])
 SERVED = Counter("botify_api_recommendations_total", "Recommendations served, by experiment arm", ["arm"])
+CANDIDATE_CACHE = Counter("botify_api_candidate_cache_total",
+                          "Vector-source answers taken from the candidate cache (hit) or searched (miss)",
+                          ["source", "outcome"])
 DROPPED = Counter("botify_api_produce_dropped_total",
                   "Records to Kafka dropped (queue full or producer failed), by topic", ["topic"])
 READ_MODEL_RECORDS = Gauge("botify_api_read_model_records", "Records the read model has applied")

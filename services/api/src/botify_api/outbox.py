@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 
 class Outbox:
     def __init__(self, kafka: KafkaSettings, capacity: int = 10_000, batch: int = 500,
-                 retry_s: float = 1.0) -> None:
+                 retry_s: float = 1.0, linger_ms: int | None = None) -> None:
         self.kafka = kafka
+        self.linger_ms = kafka.linger_ms if linger_ms is None else linger_ms
         self.batch = batch
         self.retry_s = retry_s
         self._queue: asyncio.Queue[tuple[Topic, str, Message]] = asyncio.Queue(maxsize=capacity)
@@ -68,7 +69,7 @@ class Outbox:
 
     async def _connect(self) -> EventProducer:
         while True:
-            producer = EventProducer(self.kafka)
+            producer = EventProducer(self.kafka, linger_ms=self.linger_ms)
             try:
                 await producer.start()
             except KafkaError as exc:

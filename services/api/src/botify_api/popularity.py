@@ -44,6 +44,12 @@ class GenreHeat:
         self._popular = sorted(plays.items(), key=lambda item: (-item[1], item[0]))
         self._version = self.board.version
 
+    @property
+    def version(self) -> int:
+        """The board's version this view shows: what it answers changes only when this does."""
+        self._refresh()
+        return self._version
+
     def genres(self) -> list[tuple[str, int]]:
         """(genre, plays) of the current window, most played first."""
         self._refresh()

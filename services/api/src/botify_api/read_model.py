@@ -53,19 +53,29 @@ class TopicLag:
 
 
 class UserStates:
-    """``user-state`` by user id."""
+    """``user-state`` by user id, and what the request path reads of each state, derived once when it arrives."""
 
     def __init__(self) -> None:
         self.states: dict[str, UserState] = {}
+        #: the state's recent listens as (track id, listened fraction), newest first
+        self.histories: dict[str, tuple[tuple[str, float], ...]] = {}
+        #: the same tracks without repeats, newest first
+        self.recent_ids: dict[str, tuple[str, ...]] = {}
         #: newest update time seen (the stream processor's clock)
         self.newest_ms = 0
 
     def on_state(self, key: str, value: bytes | None) -> None:
         if value is None:
             self.states.pop(key, None)
+            self.histories.pop(key, None)
+            self.recent_ids.pop(key, None)
             return
         state = codec_for(UserState).decode(value)
-        self.states[key or state.user_id] = state
+        user_id = key or state.user_id
+        self.states[user_id] = state
+        history = tuple((r.track_id, float(r.fraction)) for r in state.recent)
+        self.histories[user_id] = history
+        self.recent_ids[user_id] = tuple(dict.fromkeys(track_id for track_id, _ in history))
         self.newest_ms = max(self.newest_ms, int(state.updated_at_ms))
 
     def get(self, user_id: str) -> UserState | None:

@@ -114,6 +114,9 @@ class TopicLagOut(BaseModel):
 class Readiness(BaseModel):
     status: str
     rebuild_s: float | None = Field(description="seconds the read model took to catch up at start")
+    warm_s: float | None = Field(default=None, description="then, seconds to compute the candidates of the most "
+                                                          "recently active users (BOTIFY_API_WARM_USERS)")
+    warmed_users: int = Field(default=0, description="users whose candidates were computed at start so far")
     records: int
     topics: dict[str, TopicLagOut]
     vector_store: str

@@ -39,6 +39,19 @@ class ApiSettings(ServiceSettings):
                                               "BOTIFY_VECTORS_HNSW_EF for its queries; null: keep that one). 64 kept "
                                               "recall@50 at 0.98 on 20,000 random 128-d vectors at a third of 256's "
                                               "search time")
+    candidate_cache_size: int = Field(default=20_000, ge=0,
+                                      description="answers each vector source (cf, audio) keeps, least recently "
+                                                  "used out first; 0 searches for every request")
+    candidate_max_age_s: float = Field(default=300.0, gt=0,
+                                       description="a kept vector-source answer is searched again after this long, "
+                                                   "so index changes (new item factors, embeddings) show; a user's "
+                                                   "new state or new seed tracks show at once")
+    store_retry_s: float = Field(default=5.0, gt=0,
+                                 description="after a failed vector search, the vector sources are left out (listed "
+                                             "in `degraded`) this long before a search is tried again")
+    warm_users: int = Field(default=20_000, ge=0,
+                            description="at start, once the read model caught up and before /readyz is 200: "
+                                        "compute this many users' candidates (the most recently updated first)")
     drop_heard: bool = Field(default=True, description="leave out tracks the user already heard")
     max_per_artist: int = Field(default=2, ge=1, description="most items of one artist in an answer")
     genre_penalty: float = Field(default=0.15, ge=0.0, lt=1.0,
@@ -59,6 +72,11 @@ class ApiSettings(ServiceSettings):
     served_queue: int = Field(default=10_000, ge=1,
                               description="recs-served and listens waiting to be produced; beyond it they are "
                                           "dropped and counted, never blocking an answer")
+    outbox_linger_ms: int = Field(default=20, ge=0, le=1000,
+                                  description="the outbox's producer waits this long to fill a batch: one answer "
+                                              "logged to recs-served per request made a produce request of a few "
+                                              "records each (a tenth of a core of the broker at 1,400 answers/s); "
+                                              "a listen reported through /next reaches Kafka this much later")
     poll_ms: int = Field(default=100, ge=1, le=5000, description="read model: longest wait for new records")
     workers: int = Field(default=1, ge=1, le=64,
                          description="gateway processes sharing the port, each with its own read model and Edge "

@@ -22,13 +22,15 @@ async def healthz() -> dict[str, str]:
             responses={503: {"model": Readiness, "description": "the read model has not caught up with the topics "
                                                                 "yet"}})
 async def readyz(gateway: GatewayDep) -> JSONResponse:
-    """Ready once the read model has read every topic up to where it ended at start; says per topic how many
-    records it is behind, and how long the rebuild took."""
+    """Ready once the read model has read every topic up to where it ended at start and the most recently active
+    users' candidates are computed; says per topic how many records it is behind, and how long each step took."""
     model = gateway.read_model
     workers, workers_ready = gateway.workers()
-    ready = model.ready.is_set() and workers_ready >= workers
-    status = "ready" if ready else "catching up" if not model.ready.is_set() else "waiting for the other workers"
-    body = Readiness(status=status, rebuild_s=model.rebuild_s, records=model.records,
+    ready = gateway.ready.is_set() and workers_ready >= workers
+    status = "ready" if ready else "catching up" if not model.ready.is_set() else \
+        "computing candidates" if not gateway.ready.is_set() else "waiting for the other workers"
+    body = Readiness(status=status, rebuild_s=model.rebuild_s, warm_s=gateway.warm_s,
+                     warmed_users=gateway.warmed_users, records=model.records,
                      topics={name: TopicLagOut(behind=lag.behind, caught_up=lag.caught_up)
                              for name, lag in model.lag().items()},
                      vector_store=gateway.store_problem() or "ok",

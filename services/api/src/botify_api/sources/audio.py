@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from botify_api.sources.base import Candidate, Query, SourceUnavailableError, StoreBacked
+from botify_api.catalog import TrackInfo
+from botify_api.sources.base import Candidate, Query, StoreBacked
 from botify_core.vectors import AUDIO
 
 #: how much each older seed weighs against the one after it
@@ -18,23 +19,29 @@ class AudioSource(StoreBacked):
     name = "audio"
 
     def candidates(self, query: Query) -> list[Candidate]:
-        store = self.world.store
-        if store is None:
-            raise SourceUnavailableError("vector store unavailable")
-        seeds: list[tuple[str, str, npt.NDArray[np.float32]]] = []  # (id, title, embedding), newest first
+        store = self.store()
+        seeds: list[tuple[TrackInfo, npt.NDArray[np.float32]]] = []     # (entry, embedding), newest first
         for track_id in query.recent:
             info = self.world.catalog.get(track_id)
             if info is not None and info.embedding is not None:
-                seeds.append((track_id, info.title or track_id, info.embedding))
+                seeds.append((info, info.embedding))
                 if len(seeds) == self.world.settings.audio_seeds:
                     break
         if not seeds:
             return []
-        blended = np.zeros_like(seeds[0][2])
-        for i, (_, _, embedding) in enumerate(seeds):
-            blended += SEED_DECAY ** i * embedding / (float(np.linalg.norm(embedding)) or 1.0)
-        reason = f"sounds like {seeds[0][1]}, which you played"
-        seed_ids = {track_id for track_id, _, _ in seeds}
-        hits = sorted(store.search(AUDIO, blended.tolist(), query.n + len(seeds), payload=False),
-                      key=lambda h: (-h.score, str(h.id)))
-        return [Candidate(str(h.id), float(h.score), reason) for h in hits if str(h.id) not in seed_ids][:query.n]
+
+        def search() -> list[Candidate]:
+            blended = np.zeros_like(seeds[0][1])
+            for i, (_, embedding) in enumerate(seeds):
+                blended += SEED_DECAY ** i * embedding / (float(np.linalg.norm(embedding)) or 1.0)
+            newest = seeds[0][0]
+            reason = f"sounds like {newest.title or newest.track_id}, which you played"
+            seed_ids = {info.track_id for info, _ in seeds}
+            hits = sorted(store.search(AUDIO, blended.tolist(), query.n + len(seeds), payload=False),
+                          key=lambda h: (-h.score, str(h.id)))
+            return [Candidate(self.track_id(h.id), float(h.score), reason) for h in hits
+                    if str(h.id) not in seed_ids][:query.n]
+
+        # kept while the seeds' catalog entries (their embeddings) stay the same (or the cache's age limit)
+        entries = [info for info, _ in seeds]
+        return self.remembered((tuple(info.track_id for info in entries), query.n), entries, search)

@@ -7,10 +7,13 @@ the recommender and degrades the answer instead of failing it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from botify_api import metrics
+from botify_api.candidate_cache import CandidateCache
 from botify_api.catalog import Catalog
 from botify_api.popularity import GenreHeat
 from botify_api.read_model import Successors, UserStates
@@ -19,7 +22,7 @@ from botify_core.proto.botify.v1.models_pb2 import UserState
 from botify_core.vectors import VectorStore
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     track_id: str
     score: float
@@ -52,10 +55,20 @@ class World:
     store: VectorStore | None
     #: why the vector store cannot be used now (None: it can); the read model's sink reports it
     store_health: Callable[[], str | None] = field(default=lambda: None)
+    #: the last search that failed (why, monotonic time); None once one succeeds
+    search_failure: tuple[str, float] | None = None
 
     def store_problem(self) -> str | None:
-        """Why the vector sources cannot query now, else None."""
-        return "vector store unavailable: not open" if self.store is None else self.store_health()
+        """Why the vector sources cannot query now, else None. After a failed search they stand down for
+        ``store_retry_s`` (kept answers too: the store is down, and a search would wait for its timeout), then
+        the next search tries again."""
+        if self.store is None:
+            return "vector store unavailable: not open"
+        problem = self.store_health()
+        if problem is None and self.search_failure is not None and \
+                time.monotonic() - self.search_failure[1] < self.settings.store_retry_s:
+            problem = f"vector store unavailable: {self.search_failure[0]}"
+        return problem
 
 
 class SourceUnavailableError(RuntimeError):
@@ -63,13 +76,50 @@ class SourceUnavailableError(RuntimeError):
 
 
 class StoreBacked:
-    """Base of the sources that query the vector store: unusable while the store is."""
+    """Base of the sources that query the vector store: unusable while the store is. Their answers are kept in a
+    :class:`~botify_api.candidate_cache.CandidateCache` while the inputs of their search last."""
+
+    name: str
 
     def __init__(self, world: World) -> None:
         self.world = world
+        settings = world.settings
+        self.cache: CandidateCache[tuple[Candidate, ...]] = CandidateCache(settings.candidate_cache_size,
+                                                                           settings.candidate_max_age_s)
+        self._hit = metrics.CANDIDATE_CACHE.labels(self.name, "hit")
+        self._miss = metrics.CANDIDATE_CACHE.labels(self.name, "miss")
 
     def problem(self) -> str | None:
         return self.world.store_problem()
+
+    def store(self) -> VectorStore:
+        store = self.world.store
+        if store is None:
+            raise SourceUnavailableError("vector store unavailable")
+        return store
+
+    def track_id(self, point_id: object) -> str:
+        """A hit's track id, as the catalog's own string when it knows the track (kept answers then share it)."""
+        track_id = str(point_id)
+        info = self.world.catalog.get(track_id)
+        return info.track_id if info is not None else track_id
+
+    def remembered(self, key: Hashable, inputs: Sequence[object],
+                   search: Callable[[], list[Candidate]]) -> list[Candidate]:
+        """The candidates kept for ``key`` and these ``inputs``, else ``search()``'s, which are kept."""
+        found = self.cache.get(key, inputs)
+        if found is None:
+            self._miss.inc()
+            try:
+                found = tuple(search())
+            except Exception as exc:
+                self.world.search_failure = (f"{type(exc).__name__}: {exc}", time.monotonic())
+                raise
+            self.world.search_failure = None
+            self.cache.put(key, inputs, found)
+        else:
+            self._hit.inc()
+        return list(found)
 
 
 class CandidateSource(Protocol):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from botify_api.sources.base import Candidate, Query, SourceUnavailableError, StoreBacked
+from botify_api.sources.base import Candidate, Query, StoreBacked
 from botify_core.vectors import CF
+
+REASON = "people with your taste play it"
 
 
 class CollaborativeSource(StoreBacked):
@@ -18,11 +20,16 @@ class CollaborativeSource(StoreBacked):
         return None
 
     def candidates(self, query: Query) -> list[Candidate]:
-        if query.user is None or not query.user.factors:
+        user = query.user
+        if user is None or not user.factors:
             return []
-        store = self.world.store
-        if store is None:
-            raise SourceUnavailableError("vector store unavailable")
-        hits = sorted(store.search(CF, list(query.user.factors), query.n, payload=False),
-                      key=lambda h: (-h.score, str(h.id)))
-        return [Candidate(str(hit.id), float(hit.score), "people with your taste play it") for hit in hits]
+        store = self.store()
+
+        def search() -> list[Candidate]:
+            assert user is not None
+            hits = sorted(store.search(CF, list(user.factors), query.n, payload=False),
+                          key=lambda h: (-h.score, str(h.id)))
+            return [Candidate(self.track_id(hit.id), float(hit.score), REASON) for hit in hits]
+
+        # kept until user-state brings the user a new state (or the cache's age limit)
+        return self.remembered((query.user_id, query.n), (user,), search)

@@ -13,6 +13,7 @@ class PopularSource:
 
     def __init__(self, world: World) -> None:
         self.world = world
+        self._memo: dict[tuple[int, int, int], list[Candidate]] = {}   # (heat, catalog version, n) -> answer
 
     def problem(self) -> str | None:
         if not len(self.world.catalog):
@@ -20,10 +21,18 @@ class PopularSource:
         return None
 
     def candidates(self, query: Query) -> list[Candidate]:
+        key = (self.world.heat.version, self.world.catalog.version, query.n)
+        found = self._memo.get(key)
+        if found is None:
+            self._memo.clear()      # the same for everyone: only the newest versions are asked for
+            found = self._memo[key] = self._rank(query.n)
+        return list(found)
+
+    def _rank(self, n: int) -> list[Candidate]:
         found = [Candidate(track_id, float(plays), "popular right now")
-                 for track_id, plays in self.world.heat.popular(query.n)]
-        if len(found) < query.n:
+                 for track_id, plays in self.world.heat.popular(n)]
+        if len(found) < n:
             named = {c.track_id for c in found}
             rest = (info.track_id for info in self.world.catalog if info.track_id not in named)
-            found += [Candidate(track_id, 0.0, "in the catalog") for track_id in islice(rest, query.n - len(found))]
+            found += [Candidate(track_id, 0.0, "in the catalog") for track_id in islice(rest, n - len(found))]
         return found

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from botify_api.sources.base import Candidate, Query, World
 
+#: the user's best liked genres whose trending tracks are candidates
+MOST_GENRES = 5
+#: answers kept per version of the trends (many users like the same genres)
+MEMO_SIZE = 10_000
+
 
 class TrendingSource:
     name = "trending"
 
     def __init__(self, world: World) -> None:
         self.world = world
+        # (liked genres, n) -> answer, for the heat's version in _memo_version: many users like the same genres
+        self._memo: dict[tuple[tuple[str, ...], int], list[Candidate]] = {}
+        self._memo_version = -1
 
     def problem(self) -> str | None:
         if not self.world.heat.genres():
@@ -32,17 +40,30 @@ class TrendingSource:
         return liked
 
     def candidates(self, query: Query) -> list[Candidate]:
-        window = self.world.heat.window
+        heat = self.world.heat
+        liked = tuple(self.user_genres(query)[:MOST_GENRES])
+        if heat.version != self._memo_version or len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()
+            self._memo_version = heat.version
+        key = (liked, query.n)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._rank(liked, query.n)
+        return list(found)
+
+    def _rank(self, liked: tuple[str, ...], n: int) -> list[Candidate]:
+        heat = self.world.heat
+        period = _period(heat.window)
         seen: set[str] = set()
         ranked: list[tuple[float, str, str]] = []
-        for position, genre in enumerate(self.user_genres(query)[:5]):
-            for track_id, plays in self.world.heat.top_tracks(genre):
+        for position, genre in enumerate(liked):
+            for track_id, plays in heat.top_tracks(genre):
                 if track_id not in seen:
                     seen.add(track_id)
                     # a liked genre's tracks before a less liked one's, by plays within a genre
-                    ranked.append((plays / (1 + position), track_id, f"trending in {genre} this {_period(window)}"))
+                    ranked.append((plays / (1 + position), track_id, f"trending in {genre} this {period}"))
         ranked.sort(key=lambda item: (-item[0], item[1]))
-        return [Candidate(track_id, score, reason) for score, track_id, reason in ranked[:query.n]]
+        return [Candidate(track_id, score, reason) for score, track_id, reason in ranked[:n]]
 
 
 def _period(window: str) -> str:
