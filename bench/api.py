@@ -48,12 +48,12 @@ from google.protobuf.message import Message
 
 from bench.ingest import start_ingest, wait_ready
 from bench.load import open_loop
-from bench.machine import describe, on_local_broker, publish
+from bench.machine import describe, on_local_broker, process_cpu_seconds, publish
 from bench.soak import rss_kib
 from botify_core.admin import ensure_topics
 from botify_core.clock import now_ms
 from botify_core.local_kafka import LocalKafka
-from botify_core.processes import die_with_parent, free_port, terminate
+from botify_core.processes import descendants, die_with_parent, free_port, terminate
 from botify_core.producer import EventProducer
 from botify_core.proto.botify.v1.catalog_pb2 import TrackEmbedded, TrackUpserted
 from botify_core.proto.botify.v1.models_pb2 import FactorsUpdated, RecentListen, Successor, Transitions, UserState
@@ -226,8 +226,10 @@ async def open_loop_latency(base: str, users: int, rate: float, seconds: float) 
             "recs_failures": failures}
 
 
-async def closed_loop(base: str, paths: list[str], concurrency: int, seconds: float) -> float:
-    """Requests per second that ``concurrency`` clients, each sending as soon as its answer came, get through."""
+async def closed_loop(base: str, paths: list[str], concurrency: int, seconds: float,
+                      parties: dict[str, list[int]]) -> tuple[float, dict[str, float]]:
+    """Requests per second that ``concurrency`` clients, each sending as soon as its answer came, get through; and
+    the cores each of ``parties`` (name -> PIDs) and this load generator used meanwhile."""
     done = 0
     failures = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
@@ -243,12 +245,17 @@ async def closed_loop(base: str, paths: list[str], concurrency: int, seconds: fl
 
         await asyncio.gather(*(client(c, time.perf_counter() + 1.0) for c in range(concurrency)))   # warm-up
         done = 0
+        cpu_before = {name: sum(map(process_cpu_seconds, pids)) for name, pids in parties.items()}
+        own_before = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(client(c, started + seconds) for c in range(concurrency)))
         elapsed = time.perf_counter() - started
+        cores = {name: (sum(map(process_cpu_seconds, pids)) - cpu_before[name]) / elapsed
+                 for name, pids in parties.items()}
+        cores["load_generator"] = (time.process_time() - own_before) / elapsed
     if failures:
         raise RuntimeError(f"{base}: {failures} answers were not 200 under load")
-    return done / elapsed
+    return done / elapsed, cores
 
 
 def _in_fresh_process(kind: str, *args: Any) -> Any:
@@ -331,12 +338,17 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
         rng = random.Random(5)
         recs_paths = [f"/v1/recommendations?user_id={user_id(rng.randrange(args.users))}&k=10" for _ in range(5000)]
         profiler = profile(gateway.pid, args.max_seconds, args.profile) if args.profile else None
-        recs_max = fresh_process("max", gateway_url, recs_paths, args.concurrency, args.max_seconds)
+        broker_pids = [pid] if (pid := broker.pid()) else []
+        recs_max, recs_cores = fresh_process("max", gateway_url, recs_paths, args.concurrency, args.max_seconds,
+                                             {"server": [gateway.pid, *descendants(gateway.pid)],
+                                              "broker": broker_pids})
         if profiler is not None:
             profiler.wait()
-        trivial_max = fresh_process("max", trivial_url, [f"/trivial?user_id={user_id(u)}&k=10" for u in range(5000)],
-                                    args.concurrency, args.max_seconds)
-        print(f"max: recommendations {recs_max:.0f}/s, trivial {trivial_max:.0f}/s", flush=True)
+        trivial_max, trivial_cores = fresh_process(
+            "max", trivial_url, [f"/trivial?user_id={user_id(u)}&k=10" for u in range(5000)], args.concurrency,
+            args.max_seconds, {"server": [trivial.pid, *descendants(trivial.pid)], "broker": broker_pids})
+        print(f"max: recommendations {recs_max:.0f}/s {recs_cores}, trivial {trivial_max:.0f}/s {trivial_cores}",
+              flush=True)
         rss_after_load = rss_kib(gateway.pid) / 1024
         trivial_rss = rss_kib(trivial.pid) / 1024
 
@@ -361,6 +373,7 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
     return {
         **latency, "recs_max_rps": recs_max, "trivial_max_rps": trivial_max,
         "recs_to_trivial_ratio": recs_max / trivial_max,
+        "cores_used": {"recommendations": recs_cores, "trivial": trivial_cores},
         "freshness_p50_ms": fresh.get("freshness_p50_ms"), "freshness_p99_ms": fresh.get("freshness_p99_ms"),
         "freshness_samples": fresh.get("freshness_samples", 0), "freshness_timeouts": fresh.get("freshness_timeouts"),
         "freshness_ms": fresh.get("freshness_ms", []),
@@ -396,6 +409,9 @@ def table(result: dict[str, Any]) -> str:
         f"| max throughput, recommendations | {result['recs_max_rps']:,.0f} req/s "
         f"({result['recs_to_trivial_ratio']:.0%} of trivial) | >= 40% of trivial |",
         f"| max throughput, trivial FastAPI endpoint (baseline) | {result['trivial_max_rps']:,.0f} req/s | |",
+        *(f"| cores used at max throughput, {name}: server / broker / load generator | "
+          f"{u['server']:.2f} / {u['broker']:.2f} / {u['load_generator']:.2f} | of {c['machine']['cores']} |"
+          for name, u in result.get("cores_used", {}).items()),
         f"| freshness p50 (listen posted to ingest → out of the answer) | {_ms(result['freshness_p50_ms'])} | |",
         f"| freshness p99 ({result['freshness_samples']} listens{timeouts}) | "
         f"{at_least}{_ms(result['freshness_p99_ms'])} | < 500 ms |",
