@@ -120,3 +120,26 @@ def test_a_track_gone_to_zero_in_the_flush_its_window_expires_is_deleted_too() -
     changes = state.changes()
     assert {k for k, v in changes.items() if v is None} == {"1m/0/0/unknown", "1m/0/0/unknown/t/x",
                                                             "1m/0/0/unknown/t/y"}
+
+
+def test_the_current_window_is_published_at_every_snapshot_and_the_others_at_their_slower_cadence() -> None:
+    hourly = RecommenderSettings(windows="1m,1h:10m", trend_retention_ms=7_200_000, snapshot_interval_ms=0,
+                                 snapshot_others_interval_ms=5_000)
+    state = TrendTotalsStage().open(0, PartitionContext(0, hourly, Catalog()))
+
+    def tick(at_ms: int) -> list[tuple[str, int, int]]:
+        out: list[Emit] = []
+        state.tick(at_ms, out)
+        return sorted((e.value.window, e.value.window_start_ms, e.value.plays) for e in out
+                      if isinstance(e.value, TrendSnapshot))
+
+    # listens at 0:55: in the minute from 0:55 and the six hour windows that hold it, from 0:00 to 0:50
+    state.fold([delta(0, "rock", ("a", 1, 10), window="1h", last=3_000_000),
+                delta(3_300_000, "rock", ("a", 1, 10))], [])
+    assert len(tick(0)) == 1 + 6          # the first snapshot publishes every changed window
+    state.fold([delta(0, "rock", ("b", 2, 20), window="1h", last=3_000_000),
+                delta(3_300_000, "rock", ("b", 2, 20))], [])
+    # the current hour window is the oldest that holds the newest listen (0:00-1:00), the current minute 0:55
+    assert tick(1_000) == [("1h", 0, 3), ("1m", 3_300_000, 3)]
+    assert tick(2_000) == []              # nothing changed since
+    assert tick(5_000) == [("1h", start, 3) for start in range(600_000, 3_000_001, 600_000)]

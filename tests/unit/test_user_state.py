@@ -3,6 +3,7 @@ publication and changelog."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,3 +109,19 @@ def test_the_stage_restores_from_its_changes_and_republishes() -> None:
     restored.tick(0, out)
     (published,) = [e.value for e in out if e.topic is Topic.USER_STATE]
     assert isinstance(published, UserState) and published.listens == 3
+
+
+@given(st.lists(st.tuples(st.integers(0, 5_000), st.floats(0.0, 1.0)), max_size=12))
+def test_the_recent_messages_always_match_the_recent_plays(plays: list[tuple[int, float]]) -> None:
+    profile = Profile()
+    for n, (t, fraction) in enumerate(plays):
+        apply_listen(profile, f"t{n}", ("rock",), t, fraction, PLAY, "s", RULES)
+    expected = [(r[0], r[1], r[2]) for r in profile.recent]
+    assert len(expected) == min(len(plays), RULES.recent_size)
+    stored = profile.to_proto()
+    assert [(r.track_id, r.event_time_ms) for r in stored.recent] == [(t, ms) for t, ms, _ in expected]
+    assert [r.fraction for r in stored.recent] == pytest.approx([f for _, _, f in expected], abs=1e-6)
+    assert [(r.track_id, r.event_time_ms) for r in profile.recent_listens] == [(t, ms) for t, ms, _ in expected]
+    restored = Profile.from_proto(stored)
+    assert [(t, ms) for t, ms, _ in restored.recent] == [(t, ms) for t, ms, _ in expected]
+    assert restored.to_proto() == stored

@@ -43,6 +43,11 @@ class RecommenderSettings(ServiceSettings):
     snapshot_interval_ms: int = Field(default=1000, ge=0,
                                       description="cadence of genre-trends and transitions snapshots, at the flush "
                                                   "within half a commit interval of it")
+    snapshot_others_interval_ms: int = Field(default=5000, ge=0,
+                                             description="genre-trends: a changed window other than the current "
+                                                         "one of its length (a newer hopping window, an older one a "
+                                                         "late listen changed) is published at most this often "
+                                                         "(the current one every snapshot interval)")
 
     dedup_horizon_ms: int = Field(default=24 * 3600 * 1000, ge=0,
                                   description="an event id is remembered this long after the partition's newest "

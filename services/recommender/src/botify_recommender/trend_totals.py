@@ -5,7 +5,9 @@ Each partition of ``trend-deltas`` owns the (window length, genre) keys that has
 integer milliseconds played, per-track counts), changed only by deltas consumed in a transaction, so every delta is
 summed exactly once. Each window's totals are the sum of the runs that cover it, kept alongside in memory (and
 summed again from the runs on restore). Changed windows are published to ``genre-trends`` (key ``<window>/<genre>``)
-every ``snapshot_interval_ms`` (:class:`~botify_recommender.stages.Cadence`), with the top-N tracks.
+with the top-N tracks: the current window of each length (the oldest holding the newest event time) every
+``snapshot_interval_ms`` (:class:`~botify_recommender.stages.Cadence`), the other changed ones every
+``snapshot_others_interval_ms``.
 
 The changelog holds a run's totals and each of its tracks' counts as separate entries
 (``<window>/<first>/<last>/<genre>`` and ``.../t/<track>``), so a flush writes only the runs and tracks that changed:
@@ -91,6 +93,8 @@ class TrendTotalsState:
         self.retention_ms = settings.trend_retention_ms
         self.top_n = settings.top_tracks
         self.publishing = Cadence(settings.snapshot_interval_ms, settings.commit_interval_ms)
+        self.publishing_others = Cadence(max(settings.snapshot_others_interval_ms, settings.snapshot_interval_ms),
+                                         settings.commit_interval_ms)
         self.runs: dict[RunKey, Totals] = {}      # the state the changelog holds
         self.totals: dict[Key, Totals] = {}       # each window: the sum of the runs that cover it
         self.newest: dict[str, int] = {}          # window name -> newest start seen
@@ -154,18 +158,32 @@ class TrendTotalsState:
             self._changed.setdefault(run, set()).update(track.track_id for track in delta.tracks)
             self._add_to_windows(run, delta)
 
+    def current_start(self, window: str) -> int | None:
+        """The start of the window of this length readers show now: the oldest one that holds the newest event
+        time seen (for a tumbling window, the newest)."""
+        newest = self.newest.get(window)
+        return None if newest is None else newest - (self.specs[window].size_ms - self.specs[window].step_ms)
+
     def tick(self, now_ms: int, out: list[Emit]) -> None:
+        """Publish changed windows: the current one of each length at every snapshot, the others (hopping windows
+        that will be current later, older ones a late listen changed) at the slower ``snapshot_others`` cadence.
+        Every hopping window holding the newest listens changes with each (24 starts of a day, 6 of an hour), so
+        publishing them all at every snapshot was 31 snapshots per genre, of which readers show 3."""
         if not self._unpublished or not self.publishing.due(now_ms):
             return
-        for w, start, genre in sorted(self._unpublished):
-            totals = self.totals.get((w, start, genre))
+        current = {w: self.current_start(w) for w in self.specs}
+        due = sorted(self._unpublished) if self.publishing_others.due(now_ms) else \
+            sorted(k for k in self._unpublished if k[1] == current[k[0]])
+        for key in due:
+            w, start, genre = key
+            self._unpublished.discard(key)
+            totals = self.totals.get(key)
             if totals is None or start < self._oldest_kept(w):
                 continue
             out.append(Emit(Topic.GENRE_TRENDS, f"{w}/{genre}", TrendSnapshot(
                 window=w, window_start_ms=start, window_end_ms=start + self.specs[w].size_ms, genre=genre,
                 plays=totals.plays, minutes=totals.ms_played / MS_PER_MINUTE, top_tracks=totals.top(self.top_n),
                 updated_at_ms=now_ms)))
-        self._unpublished.clear()
 
     def changes(self) -> dict[str, StateEntry | None]:
         result: dict[str, StateEntry | None] = dict.fromkeys(self._obsolete)

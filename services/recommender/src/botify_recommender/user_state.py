@@ -95,19 +95,33 @@ class Profile:
     listen_weight: float = 0.0
     listens: int = 0
     cluster_id: int = -1
+    #: ``recent`` as the changelog's and ``user-state``'s messages, built once per listen: a flush writes and
+    #: publishes every user it changed, and building their 2 x ``recent_size`` messages each time was a third of
+    #: the worker's time
+    recent_plays: list[RecentPlay] = field(default_factory=list)
+    recent_listens: list[RecentListen] = field(default_factory=list)
+
+    def remember(self, at: int, track_id: str, t_ms: int, fraction: float, keep: int) -> None:
+        """Insert a play into ``recent`` (and its messages) at position ``at``; keep the newest ``keep``."""
+        self.recent.insert(at, (track_id, t_ms, fraction))
+        self.recent_plays.insert(at, RecentPlay(track_id=track_id, event_time_ms=t_ms, fraction=fraction))
+        self.recent_listens.insert(at, RecentListen(track_id=track_id, event_time_ms=t_ms, fraction=fraction))
+        del self.recent[keep:], self.recent_plays[keep:], self.recent_listens[keep:]
 
     def to_proto(self) -> UserProfile:
         return UserProfile(
-            recent=[RecentPlay(track_id=t, event_time_ms=ms, fraction=f) for t, ms, f in self.recent],
+            recent=self.recent_plays,
             session_id=self.session_id, session_started_ms=self.session_started_ms, last_event_ms=self.last_event_ms,
             affinity_ref_ms=self.anchor_ms, affinity=self.affinity, skip_weight=self.skip_weight,
             listen_weight=self.listen_weight, listens=self.listens, cluster_id=self.cluster_id)
 
     @classmethod
     def from_proto(cls, p: UserProfile) -> Profile:
-        return cls([(r.track_id, r.event_time_ms, r.fraction) for r in p.recent], p.session_id,
-                   p.session_started_ms, p.last_event_ms, p.affinity_ref_ms, dict(p.affinity), p.skip_weight,
-                   p.listen_weight, p.listens, p.cluster_id)
+        profile = cls([], p.session_id, p.session_started_ms, p.last_event_ms, p.affinity_ref_ms, dict(p.affinity),
+                      p.skip_weight, p.listen_weight, p.listens, p.cluster_id)
+        for r in reversed(p.recent):
+            profile.remember(0, r.track_id, r.event_time_ms, r.fraction, len(p.recent))
+        return profile
 
 
 def apply_listen(profile: Profile, track_id: str, genres: Sequence[str], t_ms: int, fraction: float,
@@ -142,13 +156,9 @@ def apply_listen(profile: Profile, track_id: str, genres: Sequence[str], t_ms: i
     profile.listen_weight += grow
     profile.listens += 1
 
-    entry = (track_id, t_ms, fraction)
-    if not recent or t_ms >= recent[0][1]:
-        recent.insert(0, entry)
-    else:
-        at = next((i for i, r in enumerate(recent) if r[1] <= t_ms), len(recent))
-        recent.insert(at, entry)
-    del recent[rules.recent_size:]
+    at = 0 if not recent or t_ms >= recent[0][1] else \
+        next((i for i, r in enumerate(recent) if r[1] <= t_ms), len(recent))
+    profile.remember(at, track_id, t_ms, fraction, rules.recent_size)
     return previous if not skipped else None
 
 
@@ -236,7 +246,7 @@ class UserStateState:
                 self._listens_published[user_id] = profile.listens
             out.append(Emit(Topic.USER_STATE, user_id, UserState(
                 user_id=user_id, factors=factors(user_id) or [],
-                recent=[RecentListen(track_id=t, event_time_ms=ms, fraction=f) for t, ms, f in profile.recent],
+                recent=profile.recent_listens,
                 genre_affinity=taste, cluster_id=profile.cluster_id, listens=profile.listens,
                 skip_rate=skip_rate(profile), model_version=version, updated_at_ms=now_ms)))
             self._published_at[user_id] = now_ms
