@@ -379,6 +379,7 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
         "freshness_ms": fresh.get("freshness_ms", []),
         "read_model_rss_mb": max(rss_after_rebuild, rss_after_load), "read_model_rss_after_rebuild_mb":
         rss_after_rebuild, "trivial_server_rss_mb": trivial_rss, "rebuild_s": readiness.get("rebuild_s"),
+        "warm_s": readiness.get("warm_s"), "warmed_users": readiness.get("warmed_users"),
         "conditions": {"tracks": args.tracks, "users": args.users, "records": counts, "produce_s": produced_s,
                        "rate_per_s": args.rate, "seconds": args.seconds, "concurrency": args.concurrency,
                        "max_seconds": args.max_seconds, "partitions": args.partitions, "k": 10,
@@ -417,6 +418,8 @@ def table(result: dict[str, Any]) -> str:
         f"{at_least}{_ms(result['freshness_p99_ms'])} | < 500 ms |",
         f"| gateway resident memory (read model loaded) | {result['read_model_rss_mb']:,.0f} MiB | |",
         f"| read model rebuild from the topics | {result['rebuild_s']:.1f} s | |",
+        *([f"| then the candidates of {result['warmed_users']:,} users, before ready | {result['warm_s']:.1f} s | |"]
+          if result.get("warm_s") is not None else []),
         "",
         f"_{c['tracks']:,} tracks (audio {c['audio_dim']}-d, factors {c['cf_dim']}-d), {c['users']:,} users, Kafka "
         f"{c['kafka']}, {c['partitions']} partitions; {c.get('workers', 1)} gateway process(es) and as many for the "

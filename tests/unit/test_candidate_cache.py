@@ -14,7 +14,7 @@ import pytest
 from botify_api.candidate_cache import CandidateCache
 from botify_api.experiments import NO_EXPERIMENT
 from botify_api.recommend import Recommender, Request
-from botify_api.sources import SOURCES, Query, World
+from botify_api.sources import SOURCES, Query, QueryError, World
 from botify_core.codecs import codec_for
 from botify_core.proto.botify.v1.models_pb2 import UserState
 from botify_core.settings import PathSettings
@@ -146,3 +146,27 @@ def test_the_warm_up_leaves_nothing_to_search_for_a_plain_request(counted: tuple
     assert sorted(store.searches) == [AUDIO, CF]
     answer = recommender.recommend(Request("fan", 5))
     assert answer.items and answer.degraded == [] and len(store.searches) == warmed
+
+
+def test_a_query_that_cannot_be_searched_degrades_only_its_own_answer(counted: tuple[World, CountingStore]) -> None:
+    world, store = counted
+    cf, audio = SOURCES["cf"](world), SOURCES["audio"](world)
+    odd = state("odd", [(tid(1, 1), 1.0)])
+    odd.factors[:] = [1.0, 0.0]      # two values: the cf collection takes four
+    world.users.on_state("odd", codec_for(UserState).encode(odd))
+    with pytest.raises(QueryError, match="do not fit the cf collection"):
+        cf.candidates(query(world, "odd"))
+    assert cf.problem() is None and audio.problem() is None and world.search_failure is None
+    assert cf.candidates(query(world)) and store.searches == [CF]
+
+
+def test_a_track_gone_from_the_catalog_makes_kept_answers_be_searched_again(
+        counted: tuple[World, CountingStore]) -> None:
+    world, store = counted
+    cf = SOURCES["cf"](world)
+    cf.candidates(query(world))
+    cf.candidates(query(world))
+    assert store.searches == [CF]
+    world.catalog.on_track(tid(3, 3), None)      # a tombstone on tracks
+    cf.candidates(query(world))
+    assert store.searches == [CF, CF]

@@ -44,6 +44,10 @@ def test_no_active_experiment_means_one_default_arm(tmp_path: Path) -> None:
      "unknown sources ['tarot']"),
     ('[[experiment]]\nname = "e"\nactive = true\n[[experiment.arm]]\nname = "x"\nshare = 0\n', "positive share"),
     ('[[experiment]]\nname = "e"\nactive = true\n', "at least one arm"),
+    ('[[experiment]]\nname = "e"\nactive = true\n[[experiment.arm]]\nname = "x"\ngenre_penalty = 1.5\n',
+     "genre_penalty must be in [0, 1"),
+    ('[[experiment]]\nname = "e"\nactive = true\n[[experiment.arm]]\nname = "x"\nmax_per_artist = 0\n',
+     "max_per_artist must be at least 1"),
     ("[[experiment]\n", "cannot read experiments"),
 ])
 def test_a_bad_file_is_refused_with_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:

@@ -51,8 +51,8 @@ def state(user_id: str, recent: list[tuple[str, float]], affinity: dict[str, flo
 
 def build_world(store: VectorStore, filled: bool = True, **settings: object) -> World:
     """Four artists of three tracks; with ``filled``, everything the stream processor and audio worker publish."""
-    world = World(ApiSettings.model_validate(settings), Catalog("syn-t{:05d}"), UserStates(), Successors(),
-                  GenreHeat(TrendBoard(), "1h"), store)
+    world = World(ApiSettings.model_validate({"vectors": VECTORS} | settings), Catalog("syn-t{:05d}"), UserStates(),
+                  Successors(), GenreHeat(TrendBoard(), "1h"), store)
     if not filled:
         return world
     tracks = [(a, n) for a in GENRES for n in (1, 2, 3)]

@@ -122,9 +122,10 @@ def keep(items: Iterable[BlendedItem], facts: Callable[[str], Facts], drop: Coll
 def diversify(items: Iterable[BlendedItem], k: int, facts: Callable[[str], Facts], max_per_artist: int,
               genre_penalty: float) -> list[BlendedItem]:
     """Choose ``k`` items greedily: each step takes the item with the best ``score * (1 - genre_penalty) ** n``
-    (``n``: items of its main genre already chosen; ties by the input order), skipping an artist that already has
-    ``max_per_artist`` items. Items keep their fused score. ``items`` come best first (as :func:`fuse` gives them)
-    and are read only as far as the choice needs: an unread item is worth at most its score."""
+    (``n``: items of its main genre already chosen, the factor multiplied up one step at a time; ties by the input
+    order), skipping an artist that already has ``max_per_artist`` items. Items keep their fused score. ``items``
+    come best first (as :func:`fuse` gives them), scores not negative, ``0 <= genre_penalty < 1``; they are read only
+    as far as the choice needs: an unread item is worth at most its score."""
     queues: dict[str, deque[tuple[int, BlendedItem, str]]] = {}  # per main genre: (position, item, artist)
     factor: dict[str, float] = {}           # (1 - genre_penalty) ** items of the genre chosen so far
     per_artist: dict[str, int] = {}

@@ -2,9 +2,10 @@
 
 The vector sources' nearest-neighbour searches are most of an answer's cost, and their inputs change far less
 often than answers are asked for: a user's factors change when ``user-state`` brings a new state, the audio seeds
-when the user plays something else. So each answer of a vector source is kept under a key (``("cf", user)``,
-``("audio", seed ids)``) with the *inputs* it was computed from (the ``UserState`` or the catalog entries of the
-seeds, by identity: the read model replaces them when they change). A lookup hits only when the inputs are the
+when the user plays something else. So each vector source keeps its answers under a key (``cf``: the user and the
+number asked; ``audio``: the seed track ids and the number) with the *inputs* they were computed from (the
+``UserState`` or the seeds' catalog entries, and the catalog's epoch, by identity: the read model replaces them
+when they change, the epoch when a track goes). A lookup hits only when the inputs are the
 very same objects and the entry is younger than ``max_age_s``, the bound on how long a change of the *index* (new
 item factors, new embeddings) can go unseen. Least recently used entries go first beyond ``size``.
 

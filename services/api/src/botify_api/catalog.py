@@ -61,6 +61,8 @@ class Catalog:
         self._tracks: dict[str, TrackInfo] = {}
         #: grows by one whenever a track comes or goes (not when one changes)
         self.version = 0
+        #: a new object whenever a track or its embedding goes: what was computed from the catalog before may name it
+        self.epoch = object()
         self._int_format = int_format
         prefix, _, rest = int_format.partition("{")
         suffix = rest.partition("}")[2]
@@ -92,6 +94,7 @@ class Catalog:
         if value is None:
             if self._tracks.pop(key, None) is not None:
                 self.version += 1
+                self.epoch = object()
             return
         track = codec_for(TrackUpserted).decode(value)
         track_id = key or track.track_id
@@ -106,6 +109,7 @@ class Catalog:
             old = self._tracks.get(key)
             if old is not None:
                 self._tracks[key] = replace(old, embedding=None, genre_probabilities={}, embedding_version="")
+                self.epoch = object()
             return
         embedded = codec_for(TrackEmbedded).decode(value)
         track_id = key or embedded.track_id

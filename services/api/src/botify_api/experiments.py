@@ -48,6 +48,13 @@ class Arm:
     genre_penalty: float | None = None
     drop_heard: bool | None = None
 
+    def __post_init__(self) -> None:
+        # the ranges of the settings these override (the diversity re-rank relies on them)
+        if self.genre_penalty is not None and not 0.0 <= self.genre_penalty < 1.0:
+            raise ValueError(f"arm {self.name!r}: genre_penalty must be in [0, 1), got {self.genre_penalty}")
+        if self.max_per_artist is not None and self.max_per_artist < 1:
+            raise ValueError(f"arm {self.name!r}: max_per_artist must be at least 1, got {self.max_per_artist}")
+
 
 @dataclass(frozen=True)
 class Experiment:

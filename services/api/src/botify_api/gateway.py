@@ -121,18 +121,24 @@ class Gateway:
 
     async def _warm_up(self) -> None:
         """Once the read model caught up: fill the candidate cache for the ``warm_users`` most recently updated
-        users (the vector searches of their plain requests), a few at a time between requests; then ready."""
+        users (the vector searches of their plain requests), a few at a time between requests; then ready. A vector
+        store that fails meanwhile ends the warm-up (the gateway serves, degraded, rather than not at all)."""
         await self.read_model.ready.wait()
         started = time.monotonic()
         states = self.read_model.users.states
         users = heapq.nlargest(self.settings.warm_users, states, key=lambda user: states[user].updated_at_ms)
         for done, user_id in enumerate(users, 1):
+            problem = self.world.store_problem()
+            if problem:
+                log.warning("candidates of %d of %d users computed; stopped: %s", self.warmed_users, len(users),
+                            problem)
+                break
             self.recommender.warm(user_id)
             self.warmed_users = done
             if done % WARM_SLICE == 0:
                 await asyncio.sleep(0)   # let requests (and health checks) in
         self.warm_s = time.monotonic() - started
-        if users:
+        if users and self.warmed_users == len(users):
             log.warning("candidates of %d users computed in %.2f s", len(users), self.warm_s)
         self.ready.set()
 

@@ -85,7 +85,8 @@ _REANCHOR_HALF_LIVES = 32
 class Profile:
     """What the processor keeps about a user (plain Python in the hot path; protobuf only in the changelog)."""
 
-    recent: list[tuple[str, int, float]] = field(default_factory=list)   # (track, event time, fraction), newest 1st
+    #: (track, event time, fraction), newest first; changed only through :meth:`remember`
+    recent: list[tuple[str, int, float]] = field(default_factory=list, init=False)
     session_id: str = ""
     session_started_ms: int = 0
     last_event_ms: int = 0
@@ -98,8 +99,8 @@ class Profile:
     #: ``recent`` as the changelog's and ``user-state``'s messages, built once per listen: a flush writes and
     #: publishes every user it changed, and building their 2 x ``recent_size`` messages each time was a third of
     #: the worker's time
-    recent_plays: list[RecentPlay] = field(default_factory=list)
-    recent_listens: list[RecentListen] = field(default_factory=list)
+    recent_plays: list[RecentPlay] = field(default_factory=list, init=False)
+    recent_listens: list[RecentListen] = field(default_factory=list, init=False)
 
     def remember(self, at: int, track_id: str, t_ms: int, fraction: float, keep: int) -> None:
         """Insert a play into ``recent`` (and its messages) at position ``at``; keep the newest ``keep``."""
@@ -129,7 +130,7 @@ class Profile:
 
     @classmethod
     def from_proto(cls, p: UserProfile) -> Profile:
-        profile = cls([], p.session_id, p.session_started_ms, p.last_event_ms, p.affinity_ref_ms, dict(p.affinity),
+        profile = cls(p.session_id, p.session_started_ms, p.last_event_ms, p.affinity_ref_ms, dict(p.affinity),
                       p.skip_weight, p.listen_weight, p.listens, p.cluster_id)
         for r in reversed(p.recent):
             profile.remember(0, r.track_id, r.event_time_ms, r.fraction, len(p.recent))

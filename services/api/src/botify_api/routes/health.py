@@ -20,7 +20,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=Readiness,
             responses={503: {"model": Readiness, "description": "the read model has not caught up with the topics "
-                                                                "yet"}})
+                                                                "yet, or the candidates of the most recently "
+                                                                "active users are being computed"}})
 async def readyz(gateway: GatewayDep) -> JSONResponse:
     """Ready once the read model has read every topic up to where it ended at start and the most recently active
     users' candidates are computed; says per topic how many records it is behind, and how long each step took."""
@@ -33,7 +34,7 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
                      warmed_users=gateway.warmed_users, records=model.records,
                      topics={name: TopicLagOut(behind=lag.behind, caught_up=lag.caught_up)
                              for name, lag in model.lag().items()},
-                     vector_store=gateway.store_problem() or "ok",
+                     vector_store=gateway.world.store_problem() or "ok",
                      workers=workers, workers_ready=workers_ready)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 

@@ -21,9 +21,12 @@ class AudioSource(StoreBacked):
     def candidates(self, query: Query) -> list[Candidate]:
         store = self.store()
         seeds: list[tuple[TrackInfo, npt.NDArray[np.float32]]] = []     # (entry, embedding), newest first
+        dim = self.world.settings.vectors.audio_dim
         for track_id in query.recent:
             info = self.world.catalog.get(track_id)
-            if info is not None and info.embedding is not None:
+            # an embedding of another size (another model's) cannot seed this collection's search
+            if info is not None and info.embedding is not None and info.embedding.shape == (dim,) and \
+                    info.embedding.any():
                 seeds.append((info, info.embedding))
                 if len(seeds) == self.world.settings.audio_seeds:
                     break

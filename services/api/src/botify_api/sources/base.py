@@ -75,6 +75,11 @@ class SourceUnavailableError(RuntimeError):
     """The source cannot answer now; the message says why."""
 
 
+class QueryError(ValueError):
+    """This request's query cannot be searched (say, a user's factors of another size than the collection's): the
+    answer goes without the source, and the store is not suspected."""
+
+
 class StoreBacked:
     """Base of the sources that query the vector store: unusable while the store is. Their answers are kept in a
     :class:`~botify_api.candidate_cache.CandidateCache` while the inputs of their search last."""
@@ -106,13 +111,18 @@ class StoreBacked:
 
     def remembered(self, key: Hashable, inputs: Sequence[object],
                    search: Callable[[], list[Candidate]]) -> list[Candidate]:
-        """The candidates kept for ``key`` and these ``inputs``, else ``search()``'s, which are kept."""
+        """The candidates kept for ``key`` and these ``inputs`` (and the catalog's epoch: a track's removal), else
+        ``search()``'s, which are kept. ``search`` raises :class:`QueryError` for a query that cannot be searched;
+        anything else it raises is the store's failure."""
+        inputs = (*inputs, self.world.catalog.epoch)     # a track gone from the catalog: search again
         found = self.cache.get(key, inputs)
         if found is None:
             self._miss.inc()
             try:
                 found = tuple(search())
-            except Exception as exc:
+            except QueryError:
+                raise
+            except Exception as exc:   # the store failed: stand the vector sources down for a while
                 self.world.search_failure = (f"{type(exc).__name__}: {exc}", time.monotonic())
                 raise
             self.world.search_failure = None

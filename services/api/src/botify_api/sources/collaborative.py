@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from botify_api.sources.base import Candidate, Query, StoreBacked
+import math
+
+from botify_api.sources.base import Candidate, Query, QueryError, StoreBacked
 from botify_core.vectors import CF
 
 REASON = "people with your taste play it"
@@ -27,6 +29,10 @@ class CollaborativeSource(StoreBacked):
 
         def search() -> list[Candidate]:
             assert user is not None
+            dim = self.world.settings.vectors.cf_dim
+            if len(user.factors) != dim or not all(math.isfinite(x) for x in user.factors):
+                raise QueryError(f"the factors of {query.user_id} ({len(user.factors)} values) do not fit the cf "
+                                 f"collection ({dim} finite values)")
             hits = sorted(store.search(CF, list(user.factors), query.n, payload=False),
                           key=lambda h: (-h.score, str(h.id)))
             return [Candidate(self.track_id(hit.id), float(hit.score), REASON) for hit in hits]
