@@ -40,7 +40,6 @@ import httpx
 import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import TopicPartition
 from numpy.typing import NDArray
 
@@ -50,7 +49,7 @@ from botify_core.clock import now_ms
 from botify_core.codecs import codec_for
 from botify_core.local_kafka import LocalKafka
 from botify_core.processes import terminate
-from botify_core.producer import producer_config
+from botify_core.producer import RecordBatches, producer_config
 from botify_core.proto.botify.v1.catalog_pb2 import TrackUpserted
 from botify_core.proto.botify.v1.listen_pb2 import ListenEvent, ListenKind, ListenSource
 from botify_core.proto.botify.v1.models_pb2 import UserState
@@ -117,27 +116,17 @@ async def produce(settings: KafkaSettings, topic: Topic, records: Sequence[tuple
 
 
 async def prepared_batches(producer: AIOKafkaProducer, name: str,
-                           records: Sequence[tuple[bytes, bytes]]) -> list[tuple[int, Any]]:
+                           records: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, int, Any]]:
     """The records as Kafka record batches, each for the partition Kafka's default partitioner gives its key, built
     before they are timed: a load generator that hashes and appends each record while the workers run takes their
     cores (17 µs a listen, a tenth of a worker's cost, in the two-worker phase)."""
-    partitions = sorted(await producer.partitions_for(name))
-    partitioner = DefaultPartitioner()
-    batches: dict[int, Any] = {}
-    full: list[tuple[int, Any]] = []
-    for key, value in records:
-        partition = int(partitioner(key, partitions, partitions))
-        batch = batches.get(partition)
-        if batch is None or batch.append(timestamp=None, key=key, value=value) is None:
-            if batch is not None:
-                full.append((partition, batch))
-            batch = batches[partition] = producer.create_batch()
-            batch.append(timestamp=None, key=key, value=value)
-    return full + list(batches.items())
+    batches = RecordBatches(producer)
+    full = [batch for key, value in records if (batch := await batches.add(name, key, value)) is not None]
+    return full + batches.rest()
 
 
-async def send_batches(producer: AIOKafkaProducer, name: str, batches: list[tuple[int, Any]]) -> None:
-    futures = [await producer.send_batch(batch, name, partition=partition) for partition, batch in batches]
+async def send_batches(producer: AIOKafkaProducer, batches: list[tuple[str, int, Any]]) -> None:
+    futures = [await producer.send_batch(batch, topic, partition=partition) for topic, partition, batch in batches]
     await asyncio.gather(*futures)
 
 
@@ -297,7 +286,7 @@ async def pipeline(settings: KafkaSettings, work: Workload, workers: int, commit
         cpu_before = {name: sum(map(process_cpu_seconds, pids)) for name, pids in parties.items()}
         watch = asyncio.create_task(committed(settings, group, len(work.listens), timeout_s=900))
         produced_at = time.perf_counter()
-        await send_batches(producer, name, batches)
+        await send_batches(producer, batches)
         first_at, done_at, first_total = await watch
         cores = {f"{name}_cores": (sum(map(process_cpu_seconds, pids)) - cpu_before[name]) / (done_at - produced_at)
                  for name, pids in parties.items()}

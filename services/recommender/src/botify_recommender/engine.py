@@ -38,12 +38,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import IllegalStateError
-from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from botify_core.codecs import CodecError, codec_for
 from botify_core.heap import HeapSettler
-from botify_core.producer import producer_config
+from botify_core.producer import RecordBatches, producer_config
 from botify_core.proto.botify.v1.dead_letter_pb2 import DeadLetter
 from botify_core.proto.botify.v1.stream_pb2 import StateEntry
 from botify_core.topics import Topic, spec
@@ -120,7 +119,6 @@ class Engine:
         self._stopping = False
         self._committing: asyncio.Task[None] | None = None   # the commit of the last transaction, until it ends
         self._failed = False                                 # a transaction failed: commit nothing more
-        self._partitioner = DefaultPartitioner()
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -247,25 +245,13 @@ class Engine:
     async def _produce(self, emits: list[Emit]) -> None:
         """Hand the records to the producer as one batch per topic partition (one ``send`` each costs more)."""
         assert self.producer is not None
-        batches: dict[tuple[str, int], Any] = {}
-        partitions: dict[str, list[int]] = {}
+        batches = RecordBatches(self.producer)
         for emit in emits:
-            topic = self.kafka.topic(emit.topic)
-            key = emit.key.encode()
             value = None if emit.value is None else codec_for(type(emit.value)).encode(emit.value)
-            partition = emit.partition
-            if partition is None:   # by key, as Kafka's default partitioner (murmur2) places it
-                if topic not in partitions:
-                    partitions[topic] = sorted(await self.producer.partitions_for(topic))
-                partition = int(self._partitioner(key, partitions[topic], partitions[topic]))
-            batch = batches.get((topic, partition))
-            if batch is None or batch.append(timestamp=None, key=key, value=value) is None:
-                if batch is not None:   # full: send it and start another
-                    await self.producer.send_batch(batch, topic, partition=partition)
-                batch = batches[(topic, partition)] = self.producer.create_batch()
-                batch.append(timestamp=None, key=key, value=value)   # an empty batch takes any record; the broker
-                # refuses one over its size limit, which fails the commit (and stops the worker)
-        for (topic, partition), batch in batches.items():
+            full = await batches.add(self.kafka.topic(emit.topic), emit.key.encode(), value, emit.partition)
+            if full is not None:
+                await self.producer.send_batch(full[2], full[0], partition=full[1])
+        for topic, partition, batch in batches.rest():
             await self.producer.send_batch(batch, topic, partition=partition)
 
     async def _commit(self, started: float, offsets: dict[TopicPartition, int], timestamps: list[int]) -> None:
