@@ -70,6 +70,3 @@ class CandidateCache(Generic[T]):
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()

@@ -124,12 +124,11 @@ class Recommender:
 
     def _skipped_artists(self, user_id: str, history: Sequence[tuple[str, float]], reported: bool) -> set[str]:
         """:func:`~botify_api.blend.skipped_artists` of the history, kept per user state when nothing was reported."""
-        if reported:
-            return skipped_artists(history, lambda t: self.facts(t).artist_id, self.world.settings.skip_fraction)
-        found = self._avoid.get(user_id, (history,))
+        found = None if reported else self._avoid.get(user_id, (history,))
         if found is None:
             found = skipped_artists(history, lambda t: self.facts(t).artist_id, self.world.settings.skip_fraction)
-            self._avoid.put(user_id, (history,), found)
+            if not reported:
+                self._avoid.put(user_id, (history,), found)
         return found
 
     def warm(self, user_id: str) -> None:
