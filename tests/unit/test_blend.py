@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from botify_api.blend import BlendedItem, BlendRules, TrackFacts, blend, diversify, fuse, keep, skipped_artists
-from botify_api.sources import Candidate
+from botify_api.sources import Candidate, Ranked
 
 FACTS = {
     "r1": TrackFacts("a1", frozenset({"rock"}), "rock"),
@@ -57,6 +57,8 @@ def test_each_item_names_its_sources_strongest_first_and_the_strongest_reason() 
 def test_ties_break_by_track_id_and_duplicates_within_a_source_count_once() -> None:
     assert [i.track_id for i in fuse(ranked(cf="x y", audio="y x"), {}, rrf_k=60)] == ["x", "y"]
     assert fuse(ranked(cf="x x y"), {}, rrf_k=0)[1].score == pytest.approx(0.5)
+    kept = Ranked([Candidate("x", 3, "first x"), Candidate("y", 2, ""), Candidate("x", 1, "second x")])
+    assert [c.reason for c in kept] == ["first x", ""] and kept.rank == {"x": 0, "y": 1} and Ranked.of(kept) is kept
 
 
 def test_heard_and_excluded_tracks_are_dropped_and_the_genre_filter_keeps_any_matching_genre() -> None:
@@ -152,3 +154,36 @@ def test_diversify_reads_lazily_but_chooses_as_the_plain_greedy_does(scored: lis
     assert diversify(reading(), k, facts, most, penalty) == plain_greedy(ranked_items, k, most, penalty)
     if k == 1 and ranked_items:
         assert len(read) <= 2     # the best item, and the next to see that it is worth no more
+
+
+def plain_fusion(ranked_lists: dict[str, list[Candidate]], weights: dict[str, float],
+                 rrf_k: float) -> list[BlendedItem]:
+    """Rank fusion as :func:`fuse`'s docstring states it, one candidate at a time."""
+    scores: dict[str, float] = {}
+    parts: dict[str, list[tuple[float, int, str, str]]] = {}
+    for order, (source, candidates) in enumerate(ranked_lists.items()):
+        weight = weights.get(source, 1.0)
+        if weight <= 0:
+            continue
+        firsts: list[Candidate] = []      # a repeat in one list neither counts nor takes a rank
+        for candidate in candidates:
+            if all(candidate.track_id != first.track_id for first in firsts):
+                firsts.append(candidate)
+        for rank, candidate in enumerate(firsts, 1):
+            share = weight / (rrf_k + rank)
+            scores[candidate.track_id] = scores.get(candidate.track_id, 0.0) + share
+            parts.setdefault(candidate.track_id, []).append((-share, order, source, candidate.reason))
+    return [BlendedItem(t, s, tuple(p[2] for p in sorted(parts[t])), sorted(parts[t])[0][3])
+            for t, s in sorted(scores.items(), key=lambda entry: (-entry[1], entry[0]))]
+
+
+@given(st.dictionaries(st.sampled_from(["cf", "audio", "trending", "popular"]),
+                       st.lists(st.tuples(st.sampled_from("abcdefgh"), st.sampled_from("xyz")), max_size=8),
+                       max_size=4),
+       st.dictionaries(st.sampled_from(["cf", "audio", "trending"]), st.sampled_from([0.0, 0.5, 1.0, 2.0])),
+       st.sampled_from([0.0, 1.0, 60.0]))
+def test_fusion_matches_the_plain_definition(lists: dict[str, list[tuple[str, str]]], weights: dict[str, float],
+                                             rrf_k: float) -> None:
+    ranked_lists = {source: [Candidate(t, 0.0, f"{source}:{t}:{tag}") for t, tag in entries]
+                    for source, entries in lists.items()}
+    assert fuse(ranked_lists, weights, rrf_k) == plain_fusion(ranked_lists, weights, rrf_k)

@@ -11,6 +11,8 @@ import pytest
 
 from botify_api.experiments import NO_EXPERIMENT, Arm, Experiment
 from botify_api.recommend import Recommender, Request
+from botify_api.routes.recommendations import answer
+from botify_api.schemas import Recommendations
 from botify_api.sources import SOURCES, Candidate, Query, World
 from botify_core.codecs import codec_for
 from botify_core.proto.botify.v1.models_pb2 import UserState
@@ -116,3 +118,17 @@ def test_an_arm_overrides_the_blend_settings(store: VectorStore) -> None:
     assert [i.track_id for i in answer.items] == [tid(1, 3)]  # rock only (fan's genre), one per artist
     rules = recommender(world).rules(Arm("x", 1.0, weights={"audio": 3.0}, genre_penalty=0.0))
     assert rules.weights["audio"] == 3.0 and rules.weights["cf"] == 1.0 and rules.genre_penalty == 0.0
+
+
+def test_the_answer_body_is_a_recommendations_response(store: VectorStore) -> None:
+    world = build_world(store)
+    result = recommender(world).recommend(Request("fan", 5))
+    body = Recommendations.model_validate_json(answer(world.catalog, result))
+    assert [(i.track_id, tuple(i.sources), i.reason, i.score) for i in body.items] == [
+        (i.track_id, i.sources, i.reason, i.score) for i in result.items]
+    first = body.items[0]
+    info = world.catalog.get(first.track_id)
+    assert info is not None and (first.title, first.artist, first.genres) == (
+        info.title, info.artist_name, sorted(info.all_genres))
+    assert (body.recommendation_id, body.user_id, body.arm, body.cold_start, body.latency_ms) == (
+        result.recommendation_id, "fan", result.arm, False, result.latency_ms)

@@ -11,12 +11,18 @@ True
 from __future__ import annotations
 
 import hashlib
-import uuid
+import os
+import random
+
+#: seeded from the OS's randomness, again in a forked child (two processes never share a sequence); ids need to be
+#: unique, not secret, and a system call per id costs more than a recommendation's id is worth
+_ids = random.Random()
+os.register_at_fork(after_in_child=_ids.seed)
 
 
 def new_id() -> str:
     """A random 128-bit id as 32 hex digits."""
-    return uuid.uuid4().hex
+    return f"{_ids.getrandbits(128):032x}"
 
 
 def stable_id(namespace: str, *parts: str) -> str:

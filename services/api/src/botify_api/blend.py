@@ -11,14 +11,15 @@ each item of its main genre already chosen, MMR-like). Each item keeps its score
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import neg
 from typing import NamedTuple, Protocol
 
-from botify_api.sources.base import Candidate
+from botify_api.sources.base import Candidate, Ranked
 
 # The request path blends about a hundred candidates per answer, so these functions are written for it: plain
 # tuples and dicts, no per-candidate objects beyond the answer's own items.
@@ -67,39 +68,36 @@ def fuse(ranked: Mapping[str, Sequence[Candidate]], weights: Mapping[str, float]
 
 def fused(ranked: Mapping[str, Sequence[Candidate]], weights: Mapping[str, float],
           rrf_k: float) -> Iterator[BlendedItem]:
-    """:func:`fuse`'s items one at a time: every score is summed first, an item is built when it is read."""
+    """:func:`fuse`'s items one at a time: every score is summed first; an item's sources and reason are found
+    when it is read (an answer reads a few of the hundred or so candidates)."""
     scores: dict[str, float] = {}
-    parts: dict[str, list[tuple[float, int, str, str]]] = {}
+    lists: list[tuple[int, str, Ranked, tuple[float, ...]]] = []
     for order, (source, candidates) in enumerate(ranked.items()):
         weight = weights.get(source, 1.0)
         if weight <= 0:
             continue
-        rank = 0
-        seen: set[str] = set()
-        for candidate in candidates:
-            track_id = candidate.track_id
-            if track_id in seen:
-                continue   # a repeat in one list neither counts nor takes a rank
-            seen.add(track_id)
-            rank += 1
-            contribution = weight / (rrf_k + rank)
-            known = parts.get(track_id)
-            if known is None:
-                scores[track_id] = contribution
-                parts[track_id] = [(-contribution, order, source, candidate.reason)]
-            else:
-                scores[track_id] += contribution
-                known.append((-contribution, order, source, candidate.reason))
-    ranking = sorted(scores.items())                     # ties by track id ...
-    ranking.sort(key=itemgetter(1), reverse=True)        # ... kept by a stable sort on the score
-    for track_id, score in ranking:
-        contributions = parts[track_id]
-        if len(contributions) == 1:
-            _, _, source, reason = contributions[0]
-            yield BlendedItem(track_id, score, (source,), reason)
-        else:
-            contributions.sort()
-            yield BlendedItem(track_id, score, tuple([p[2] for p in contributions]), contributions[0][3])
+        answer = Ranked.of(candidates)     # each track once, with its rank
+        shares = _shares(weight, rrf_k, len(answer))
+        so_far = scores.get
+        for track_id, share in zip(answer.rank, shares, strict=True):
+            scores[track_id] = so_far(track_id, 0.0) + share
+        lists.append((order, source, answer, shares))
+    # best first, ties by track id: a heap, as only the first few are read
+    ranking = list(zip(map(neg, scores.values()), scores, strict=True))
+    heapq.heapify(ranking)
+    while ranking:
+        negative, track_id = heapq.heappop(ranking)
+        parts = [(-shares[i], order, source, answer[i].reason)
+                 for order, source, answer, shares in lists if (i := answer.rank.get(track_id, -1)) >= 0]
+        if len(parts) > 1:
+            parts.sort()
+        yield BlendedItem(track_id, -negative, tuple([p[2] for p in parts]), parts[0][3])
+
+
+@functools.lru_cache(maxsize=256)
+def _shares(weight: float, rrf_k: float, n: int) -> tuple[float, ...]:
+    """A source's contributions by rank: ``weight / (rrf_k + rank)`` for ranks 1 to ``n``."""
+    return tuple(weight / (rrf_k + rank) for rank in range(1, n + 1))
 
 
 def keep(items: Iterable[BlendedItem], facts: Callable[[str], Facts], drop: Collection[str] = (),

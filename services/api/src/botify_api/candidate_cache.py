@@ -25,6 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from operator import is_
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -55,7 +56,7 @@ class CandidateCache(Generic[T]):
         """The answer kept for ``key`` if it was computed from these very ``inputs`` and is not too old."""
         entry = self._entries.get(key)
         if entry is None or len(entry.inputs) != len(inputs) or \
-                any(kept is not given for kept, given in zip(entry.inputs, inputs, strict=True)) or \
+                not all(map(is_, entry.inputs, inputs)) or \
                 self._clock() - entry.at > self.max_age_s:
             self.misses += 1
             return None

@@ -26,8 +26,8 @@ MIN_PROBABILITY = 0.2
 
 @dataclass(frozen=True, slots=True)
 class TrackInfo:
-    """A track as the gateway knows it; ``main_genre`` and ``all_genres`` are derived once, when it is built (the
-    request path reads them for every candidate)."""
+    """A track as the gateway knows it; ``main_genre``, ``all_genres`` and ``embedded`` are derived once, when it is
+    built (the request path reads them for every candidate)."""
 
     track_id: str
     title: str = ""
@@ -43,6 +43,8 @@ class TrackInfo:
     main_genre: str = field(init=False, default="")
     #: declared genres and those predicted with probability of at least 0.2
     all_genres: frozenset[str] = field(init=False, default=frozenset())
+    #: an embedding that is not all zeros (one that can seed an audio search)
+    embedded: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         probabilities = self.genre_probabilities
@@ -51,6 +53,7 @@ class TrackInfo:
         object.__setattr__(self, "main_genre", main)
         object.__setattr__(self, "all_genres",
                            frozenset(self.genres) | {g for g, p in probabilities.items() if p >= MIN_PROBABILITY})
+        object.__setattr__(self, "embedded", self.embedding is not None and bool(self.embedding.any()))
 
 
 class Catalog:

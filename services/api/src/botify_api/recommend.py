@@ -82,7 +82,7 @@ class Recommender:
             degraded.append(Degraded("user-state", f"stale: the newest state of {request.user_id} is "
                                                    f"{(reported_at_ms - user.updated_at_ms) / 1000:.0f} s older "
                                                    "than their latest listen"))
-        ranked: dict[str, list[Candidate]] = {}
+        ranked: dict[str, Sequence[Candidate]] = {}
         for name in arm.sources or tuple(self.sources):
             ranked_or_problem = self._ask(name, query)
             if isinstance(ranked_or_problem, str):
@@ -144,7 +144,7 @@ class Recommender:
                           max_per_artist=arm.max_per_artist or settings.max_per_artist,
                           genre_penalty=arm.genre_penalty if arm.genre_penalty is not None else settings.genre_penalty)
 
-    def _ask(self, name: str, query: Query) -> list[Candidate] | str:
+    def _ask(self, name: str, query: Query) -> Sequence[Candidate] | str:
         """The candidates of the source registered as ``name``, or why it gave none."""
         source = self.sources[name]
         started = time.perf_counter()

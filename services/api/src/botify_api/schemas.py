@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: the longest id the gateway takes (user, track, genre)
+MAX_ID = 200
+
 
 class DegradedOut(BaseModel):
     source: str = Field(description="the candidate source (or input) left out: cf, audio, transitions, trending, "
@@ -19,6 +22,17 @@ class RecommendedItem(BaseModel):
     title: str = ""
     artist: str = ""
     genres: list[str] = Field(default_factory=list)
+
+
+class RecommendationsQuery(BaseModel):
+    """The parameters of ``GET /v1/recommendations`` (read by :func:`botify_api.query.parse`)."""
+
+    user_id: str = Field(min_length=1, max_length=MAX_ID, description="who listens")
+    k: int | None = Field(default=None, ge=1, le=1000, description="how many items (default and most: settings)")
+    context_track_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID,
+                                         description="the track playing now")
+    exclude: list[str] = Field(default_factory=list, description="track ids to leave out (repeat or comma-separate)")
+    genres: list[str] = Field(default_factory=list, description="only these genres (repeat or comma-separate)")
 
 
 class Recommendations(BaseModel):

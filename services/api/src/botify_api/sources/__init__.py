@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from botify_api.sources.audio import AudioSource
-from botify_api.sources.base import Candidate, CandidateSource, Query, QueryError, SourceUnavailableError, World
+from botify_api.sources.base import Candidate, CandidateSource, Query, QueryError, Ranked, SourceUnavailableError, World
 from botify_api.sources.collaborative import CollaborativeSource
 from botify_api.sources.popular import PopularSource
 from botify_api.sources.transitions import TransitionsSource
@@ -21,4 +21,5 @@ SOURCES: dict[str, Callable[[World], CandidateSource]] = {
     "popular": PopularSource,
 }
 
-__all__ = ["SOURCES", "Candidate", "CandidateSource", "Query", "QueryError", "SourceUnavailableError", "World"]
+__all__ = ["SOURCES", "Candidate", "CandidateSource", "Query", "QueryError", "Ranked", "SourceUnavailableError",
+           "World"]

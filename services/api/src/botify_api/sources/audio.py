@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from botify_api.catalog import TrackInfo
-from botify_api.sources.base import Candidate, Query, StoreBacked
+from botify_api.sources.base import Candidate, Query, Ranked, StoreBacked
 from botify_core.vectors import AUDIO
 
 #: how much each older seed weighs against the one after it
@@ -18,20 +18,19 @@ SEED_DECAY = 0.5
 class AudioSource(StoreBacked):
     name = "audio"
 
-    def candidates(self, query: Query) -> list[Candidate]:
+    def candidates(self, query: Query) -> Ranked:
         store = self.store()
         seeds: list[tuple[TrackInfo, npt.NDArray[np.float32]]] = []     # (entry, embedding), newest first
         dim = self.world.settings.vectors.audio_dim
         for track_id in query.recent:
             info = self.world.catalog.get(track_id)
             # an embedding of another size (another model's) cannot seed this collection's search
-            if info is not None and info.embedding is not None and info.embedding.shape == (dim,) and \
-                    info.embedding.any():
+            if info is not None and info.embedded and info.embedding is not None and info.embedding.shape == (dim,):
                 seeds.append((info, info.embedding))
                 if len(seeds) == self.world.settings.audio_seeds:
                     break
         if not seeds:
-            return []
+            return Ranked()
 
         def search() -> list[Candidate]:
             blended = np.zeros_like(seeds[0][1])

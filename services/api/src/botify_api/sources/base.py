@@ -8,7 +8,7 @@ the recommender and degrades the answer instead of failing it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -27,6 +27,26 @@ class Candidate:
     track_id: str
     score: float
     reason: str
+
+
+class Ranked(tuple[Candidate, ...]):
+    """A source's answer: its candidates best first, each track once (a repeat neither counts nor takes a rank),
+    and each track's rank from 0 in ``rank``. Kept answers (the vector sources', trending's, popular's) are handed
+    out as they are and blended again and again, so what blending needs of one is derived here, once."""
+
+    rank: dict[str, int]
+
+    def __new__(cls, candidates: Iterable[Candidate] = ()) -> Ranked:
+        firsts: dict[str, Candidate] = {}
+        for candidate in candidates:
+            firsts.setdefault(candidate.track_id, candidate)
+        ranked = super().__new__(cls, firsts.values())
+        ranked.rank = dict(zip(firsts, range(len(firsts)), strict=True))
+        return ranked
+
+    @classmethod
+    def of(cls, candidates: Iterable[Candidate]) -> Ranked:
+        return candidates if isinstance(candidates, Ranked) else cls(candidates)
 
 
 @dataclass(frozen=True)
@@ -89,7 +109,7 @@ class StoreBacked:
     def __init__(self, world: World) -> None:
         self.world = world
         settings = world.settings
-        self.cache: CandidateCache[tuple[Candidate, ...]] = CandidateCache(settings.candidate_cache_size,
+        self.cache: CandidateCache[Ranked] = CandidateCache(settings.candidate_cache_size,
                                                                            settings.candidate_max_age_s)
         self._hit = metrics.CANDIDATE_CACHE.labels(self.name, "hit")
         self._miss = metrics.CANDIDATE_CACHE.labels(self.name, "miss")
@@ -110,7 +130,7 @@ class StoreBacked:
         return info.track_id if info is not None else track_id
 
     def remembered(self, key: Hashable, inputs: Sequence[object],
-                   search: Callable[[], list[Candidate]]) -> list[Candidate]:
+                   search: Callable[[], Iterable[Candidate]]) -> Ranked:
         """The candidates kept for ``key`` and these ``inputs`` (and the catalog's epoch: a track's removal), else
         ``search()``'s, which are kept. ``search`` raises :class:`QueryError` for a query that cannot be searched;
         anything else it raises is the store's failure."""
@@ -119,7 +139,7 @@ class StoreBacked:
         if found is None:
             self._miss.inc()
             try:
-                found = tuple(search())
+                found = Ranked(search())
             except QueryError:
                 raise
             except Exception as exc:   # the store failed: stand the vector sources down for a while
@@ -129,7 +149,7 @@ class StoreBacked:
             self.cache.put(key, inputs, found)
         else:
             self._hit.inc()
-        return list(found)
+        return found
 
 
 class CandidateSource(Protocol):
@@ -140,6 +160,6 @@ class CandidateSource(Protocol):
         """Why the source cannot be used at all now (its data is missing or its store is gone), else None."""
         ...
 
-    def candidates(self, query: Query) -> list[Candidate]:
-        """At most ``query.n`` candidates, best first."""
+    def candidates(self, query: Query) -> Sequence[Candidate]:
+        """At most ``query.n`` candidates, best first (a :class:`Ranked` when the source keeps its answers)."""
         ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from botify_api.sources.base import Candidate, Query, QueryError, StoreBacked
+from botify_api.sources.base import Candidate, Query, QueryError, Ranked, StoreBacked
 from botify_core.vectors import CF
 
 REASON = "people with your taste play it"
@@ -21,10 +21,10 @@ class CollaborativeSource(StoreBacked):
             return "no user-state received yet (is the stream processor running?)"
         return None
 
-    def candidates(self, query: Query) -> list[Candidate]:
+    def candidates(self, query: Query) -> Ranked:
         user = query.user
         if user is None or not user.factors:
-            return []
+            return Ranked()
         store = self.store()
 
         def search() -> list[Candidate]:

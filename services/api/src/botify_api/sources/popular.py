@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from botify_api.sources.base import Candidate, Query, World
+from botify_api.sources.base import Candidate, Query, Ranked, World
 
 
 class PopularSource:
@@ -13,20 +13,20 @@ class PopularSource:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self._memo: dict[tuple[int, int, int], list[Candidate]] = {}   # (heat, catalog version, n) -> answer
+        self._memo: dict[tuple[int, int, int], Ranked] = {}   # (heat, catalog version, n) -> answer
 
     def problem(self) -> str | None:
         if not len(self.world.catalog):
             return "no tracks received yet"
         return None
 
-    def candidates(self, query: Query) -> list[Candidate]:
+    def candidates(self, query: Query) -> Ranked:
         key = (self.world.heat.version, self.world.catalog.version, query.n)
         found = self._memo.get(key)
         if found is None:
             self._memo.clear()      # the same for everyone: only the newest versions are asked for
-            found = self._memo[key] = self._rank(query.n)
-        return list(found)
+            found = self._memo[key] = Ranked(self._rank(query.n))
+        return found
 
     def _rank(self, n: int) -> list[Candidate]:
         found = [Candidate(track_id, float(plays), "popular right now")

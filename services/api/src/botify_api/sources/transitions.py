@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from botify_api.sources.base import Candidate, Query, World
+from botify_api.sources.base import Candidate, Query, Ranked, World
 
 
 class TransitionsSource:
@@ -16,11 +16,11 @@ class TransitionsSource:
             return "no transitions received yet (is the stream processor running?)"
         return None
 
-    def candidates(self, query: Query) -> list[Candidate]:
+    def candidates(self, query: Query) -> Ranked:
         if not query.recent:
-            return []
+            return Ranked()
         current = query.recent[0]
         info = self.world.catalog.get(current)
         title = info.title if info is not None and info.title else current
-        return [Candidate(track_id, weight, f"because you played {title}")
-                for track_id, weight in self.world.successors.of(current) if track_id != current][:query.n]
+        return Ranked([Candidate(track_id, weight, f"because you played {title}")
+                for track_id, weight in self.world.successors.of(current) if track_id != current][:query.n])

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from botify_api.sources.base import Candidate, Query, World
+from botify_api.candidate_cache import CandidateCache
+from botify_api.sources.base import Candidate, Query, Ranked, World
 
 #: the user's best liked genres whose trending tracks are candidates
 MOST_GENRES = 5
@@ -16,8 +17,11 @@ class TrendingSource:
 
     def __init__(self, world: World) -> None:
         self.world = world
+        # a user's liked genres, while their state and recent tracks are the same objects (plain requests)
+        self._liked: CandidateCache[tuple[str, ...]] = CandidateCache(world.settings.candidate_cache_size,
+                                                                      world.settings.candidate_max_age_s)
         # (liked genres, n) -> answer, for the heat's version in _memo_version: many users like the same genres
-        self._memo: dict[tuple[tuple[str, ...], int], list[Candidate]] = {}
+        self._memo: dict[tuple[tuple[str, ...], int], Ranked] = {}
         self._memo_version = -1
 
     def problem(self) -> str | None:
@@ -39,9 +43,13 @@ class TrendingSource:
             liked = [g for g in liked if g in query.genres] + sorted(query.genres - set(liked))
         return liked
 
-    def candidates(self, query: Query) -> list[Candidate]:
+    def candidates(self, query: Query) -> Ranked:
         heat = self.world.heat
-        liked = tuple(self.user_genres(query)[:MOST_GENRES])
+        liked = None if query.genres else self._liked.get(query.user_id, (query.user, query.recent))
+        if liked is None:
+            liked = tuple(self.user_genres(query)[:MOST_GENRES])
+            if not query.genres:
+                self._liked.put(query.user_id, (query.user, query.recent), liked)
         if heat.version != self._memo_version or len(self._memo) >= MEMO_SIZE:
             self._memo.clear()
             self._memo_version = heat.version
@@ -49,9 +57,9 @@ class TrendingSource:
         found = self._memo.get(key)
         if found is None:
             found = self._memo[key] = self._rank(liked, query.n)
-        return list(found)
+        return found
 
-    def _rank(self, liked: tuple[str, ...], n: int) -> list[Candidate]:
+    def _rank(self, liked: tuple[str, ...], n: int) -> Ranked:
         heat = self.world.heat
         period = _period(heat.window)
         seen: set[str] = set()
@@ -63,7 +71,7 @@ class TrendingSource:
                     # a liked genre's tracks before a less liked one's, by plays within a genre
                     ranked.append((plays / (1 + position), track_id, f"trending in {genre} this {period}"))
         ranked.sort(key=lambda item: (-item[0], item[1]))
-        return [Candidate(track_id, score, reason) for score, track_id, reason in ranked[:n]]
+        return Ranked(Candidate(track_id, score, reason) for score, track_id, reason in ranked[:n])
 
 
 def _period(window: str) -> str:
