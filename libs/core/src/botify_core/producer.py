@@ -119,6 +119,21 @@ class EventProducer:
                    for key, message in records]
         return list(await asyncio.gather(*futures))
 
+    async def send_batched(self, topic: Topic, records: Iterable[tuple[str, Message]]) -> None:
+        """Produce ``(key, message)`` pairs to ``topic`` as one record batch per partition (far less work per record
+        than :meth:`send_many`, with no per-record metadata); return once all are acknowledged."""
+        codec = codec_for(spec(topic).value)
+        name = self.settings.topic(topic)
+        batches = RecordBatches(self._producer)
+        futures = []
+        for key, message in records:
+            full = await batches.add(name, key.encode(), codec.encode(message))
+            if full is not None:
+                futures.append(await self._producer.send_batch(full[2], full[0], partition=full[1]))
+        for _, partition, batch in batches.rest():
+            futures.append(await self._producer.send_batch(batch, name, partition=partition))
+        await asyncio.gather(*futures)
+
     async def send(self, topic: Topic, key: str, message: Message) -> RecordMetadata:
         (metadata,) = await self.send_many(topic, [(key, message)])
         return metadata

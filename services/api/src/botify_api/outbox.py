@@ -1,6 +1,7 @@
 """Records the gateway produces on the side (``recs-served``, ``listens``, ``dead-letters``): queued without
 waiting, produced by one background task, so an answer never waits for Kafka and never fails because of it.
-A full queue drops the record and counts it (``botify_api_produce_dropped_total``).
+A full queue drops the record and counts it (``botify_api_produce_dropped_total``). The task waits ``linger_ms``
+after a record for others to queue, then hands them over as one record batch per topic partition.
 
     outbox = Outbox(kafka, capacity=10_000)
     task = asyncio.create_task(outbox.run())
@@ -69,7 +70,7 @@ class Outbox:
 
     async def _connect(self) -> EventProducer:
         while True:
-            producer = EventProducer(self.kafka, linger_ms=self.linger_ms)
+            producer = EventProducer(self.kafka, linger_ms=0)   # the outbox lingers itself (_drain)
             try:
                 await producer.start()
             except KafkaError as exc:
@@ -83,6 +84,8 @@ class Outbox:
     async def _drain(self, producer: EventProducer) -> None:
         while True:
             records = [await self._queue.get()]
+            if self.linger_ms:
+                await asyncio.sleep(self.linger_ms / 1000)   # let a batch gather
             while len(records) < self.batch and not self._queue.empty():
                 records.append(self._queue.get_nowait())
             try:
@@ -91,7 +94,7 @@ class Outbox:
                     by_topic.setdefault(topic, []).append((key, message))
                 for topic, pairs in by_topic.items():
                     try:
-                        await producer.send_many(topic, pairs)
+                        await producer.send_batched(topic, pairs)
                         self.sent += len(pairs)
                     except KafkaError as exc:
                         metrics.DROPPED.labels(topic.value).inc(len(pairs))

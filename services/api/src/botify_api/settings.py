@@ -73,7 +73,7 @@ class ApiSettings(ServiceSettings):
                               description="recs-served and listens waiting to be produced; beyond it they are "
                                           "dropped and counted, never blocking an answer")
     outbox_linger_ms: int = Field(default=20, ge=0, le=1000,
-                                  description="the outbox's producer waits this long to fill a batch: one answer "
+                                  description="the outbox waits this long after a record to fill a batch: one answer "
                                               "logged to recs-served per request made a produce request of a few "
                                               "records each (a tenth of a core of the broker at 1,400 answers/s); "
                                               "a listen reported through /next reaches Kafka this much later")
