@@ -72,6 +72,21 @@ class RecordBatches:
         return [(topic, partition, batch) for (topic, partition), batch in batches.items()]
 
 
+async def send_in_batches(producer: AIOKafkaProducer, records: Iterable[tuple[str, bytes, bytes | None, int | None]]) \
+        -> list[asyncio.Future[RecordMetadata]]:
+    """Hand ``(topic, key, value, partition or None)`` records to ``producer`` as :class:`RecordBatches`, each
+    batch sent as soon as it is full and the rest at the end; the futures of their acknowledgements."""
+    batches = RecordBatches(producer)
+    futures = []
+    for topic, key, value, partition in records:
+        full = await batches.add(topic, key, value, partition)
+        if full is not None:
+            futures.append(await producer.send_batch(full[2], full[0], partition=full[1]))
+    for topic, partition, batch in batches.rest():
+        futures.append(await producer.send_batch(batch, topic, partition=partition))
+    return futures
+
+
 def make_producer(settings: KafkaSettings, **overrides: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(**(producer_config(settings) | overrides))
 
@@ -124,15 +139,8 @@ class EventProducer:
         than :meth:`send_many`, with no per-record metadata); return once all are acknowledged."""
         codec = codec_for(spec(topic).value)
         name = self.settings.topic(topic)
-        batches = RecordBatches(self._producer)
-        futures = []
-        for key, message in records:
-            full = await batches.add(name, key.encode(), codec.encode(message))
-            if full is not None:
-                futures.append(await self._producer.send_batch(full[2], full[0], partition=full[1]))
-        for _, partition, batch in batches.rest():
-            futures.append(await self._producer.send_batch(batch, name, partition=partition))
-        await asyncio.gather(*futures)
+        await asyncio.gather(*await send_in_batches(
+            self._producer, ((name, key.encode(), codec.encode(message), None) for key, message in records)))
 
     async def send(self, topic: Topic, key: str, message: Message) -> RecordMetadata:
         (metadata,) = await self.send_many(topic, [(key, message)])

@@ -60,8 +60,7 @@ class Recommender:
         self.sources = dict(sources)
         self.experiment = experiment
         # artists a user only skipped, per state history (the catalog's artists change seldom: the cache's age)
-        self._avoid: CandidateCache[set[str]] = CandidateCache(world.settings.candidate_cache_size,
-                                                               world.settings.candidate_max_age_s)
+        self._avoid: CandidateCache[set[str]] = world.cache()
         self._timers = {name: metrics.SOURCE_SECONDS.labels(source.name) for name, source in self.sources.items()}
 
     def facts(self, track_id: str) -> Facts:

@@ -42,7 +42,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from botify_core.codecs import CodecError, codec_for
 from botify_core.heap import HeapSettler
-from botify_core.producer import RecordBatches, producer_config
+from botify_core.producer import producer_config, send_in_batches
 from botify_core.proto.botify.v1.dead_letter_pb2 import DeadLetter
 from botify_core.proto.botify.v1.stream_pb2 import StateEntry
 from botify_core.topics import Topic, spec
@@ -245,14 +245,11 @@ class Engine:
     async def _produce(self, emits: list[Emit]) -> None:
         """Hand the records to the producer as one batch per topic partition (one ``send`` each costs more)."""
         assert self.producer is not None
-        batches = RecordBatches(self.producer)
-        for emit in emits:
-            value = None if emit.value is None else codec_for(type(emit.value)).encode(emit.value)
-            full = await batches.add(self.kafka.topic(emit.topic), emit.key.encode(), value, emit.partition)
-            if full is not None:
-                await self.producer.send_batch(full[2], full[0], partition=full[1])
-        for topic, partition, batch in batches.rest():
-            await self.producer.send_batch(batch, topic, partition=partition)
+        # the acknowledgements come with the transaction's commit, which fails if any send did
+        await send_in_batches(self.producer, (
+            (self.kafka.topic(emit.topic), emit.key.encode(),
+             None if emit.value is None else codec_for(type(emit.value)).encode(emit.value), emit.partition)
+            for emit in emits))
 
     async def _commit(self, started: float, offsets: dict[TopicPartition, int], timestamps: list[int]) -> None:
         assert self.producer is not None

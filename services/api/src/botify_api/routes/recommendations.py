@@ -36,9 +36,9 @@ def answer(catalog: Catalog, result: Recommendation) -> bytes:
                       "artist": info.artist_name if info else "",
                       "genres": sorted(info.all_genres) if info else []})
     return orjson.dumps({"recommendation_id": result.recommendation_id, "user_id": result.user_id, "items": items,
-                  "experiment": result.experiment, "arm": result.arm, "model_versions": result.model_versions,
-                  "degraded": [{"source": d.source, "reason": d.reason} for d in result.degraded],
-                  "cold_start": result.cold_start, "latency_ms": result.latency_ms})
+                         "experiment": result.experiment, "arm": result.arm, "model_versions": result.model_versions,
+                         "degraded": [{"source": d.source, "reason": d.reason} for d in result.degraded],
+                         "cold_start": result.cold_start, "latency_ms": result.latency_ms})
 
 
 @router.get("/v1/recommendations", response_model=Recommendations,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from botify_api import metrics
 from botify_api.candidate_cache import CandidateCache
@@ -20,6 +20,8 @@ from botify_api.read_model import Successors, UserStates
 from botify_api.settings import ApiSettings
 from botify_core.proto.botify.v1.models_pb2 import UserState
 from botify_core.vectors import VectorStore
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,10 @@ class World:
     #: the last search that failed (why, monotonic time); None once one succeeds
     search_failure: tuple[str, float] | None = None
 
+    def cache(self) -> CandidateCache[T]:
+        """An empty :class:`~botify_api.candidate_cache.CandidateCache` of the configured size and age limit."""
+        return CandidateCache(self.settings.candidate_cache_size, self.settings.candidate_max_age_s)
+
     def store_problem(self) -> str | None:
         """Why the vector sources cannot query now, else None. After a failed search they stand down for
         ``store_retry_s`` (kept answers too: the store is down, and a search would wait for its timeout), then
@@ -108,9 +114,7 @@ class StoreBacked:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        settings = world.settings
-        self.cache: CandidateCache[Ranked] = CandidateCache(settings.candidate_cache_size,
-                                                                           settings.candidate_max_age_s)
+        self.cache: CandidateCache[Ranked] = world.cache()
         self._hit = metrics.CANDIDATE_CACHE.labels(self.name, "hit")
         self._miss = metrics.CANDIDATE_CACHE.labels(self.name, "miss")
 

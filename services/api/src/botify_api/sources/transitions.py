@@ -23,4 +23,4 @@ class TransitionsSource:
         info = self.world.catalog.get(current)
         title = info.title if info is not None and info.title else current
         return Ranked([Candidate(track_id, weight, f"because you played {title}")
-                for track_id, weight in self.world.successors.of(current) if track_id != current][:query.n])
+                       for track_id, weight in self.world.successors.of(current) if track_id != current][:query.n])

@@ -18,8 +18,7 @@ class TrendingSource:
     def __init__(self, world: World) -> None:
         self.world = world
         # a user's liked genres, while their state and recent tracks are the same objects (plain requests)
-        self._liked: CandidateCache[tuple[str, ...]] = CandidateCache(world.settings.candidate_cache_size,
-                                                                      world.settings.candidate_max_age_s)
+        self._liked: CandidateCache[tuple[str, ...]] = world.cache()
         # (liked genres, n) -> answer, for the heat's version in _memo_version: many users like the same genres
         self._memo: dict[tuple[tuple[str, ...], int], Ranked] = {}
         self._memo_version = -1
