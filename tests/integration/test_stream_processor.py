@@ -260,6 +260,9 @@ async def test_known_stream_gives_exact_plays_and_minutes_per_window(
         assert expected[("1m", T0 + 60_000, tracks["t01"][0])][0] >= 1
         metrics = await worker.metrics()
         assert 'botify_recommender_listens_total{outcome="duplicate"} 60.0' in metrics
+        # one worker owns every partition: each delta is folded where it was made, none goes through Kafka
+        assert metric(metrics, 'botify_recommender_local_records_total{topic="trend-deltas"}') > 0
+        assert await read_all(topics, Topic.TREND_DELTAS) == []
         assert 'botify_recommender_listens_total{outcome="dead_letter"} 3.0' in metrics
         assert worker.stop() == 0, worker.tail()     # SIGTERM: a clean shutdown
 
@@ -375,3 +378,4 @@ async def test_a_second_worker_joining_mid_stream_keeps_totals_exact(
             await assert_exact(topics, group, sent, tracks)
             counted = metric(await second.metrics(), 'botify_recommender_listens_total{outcome="counted"}')
             assert counted > 0, "the second worker counted nothing"
+            assert await read_all(topics, Topic.TREND_DELTAS), "with two workers some deltas go through Kafka"

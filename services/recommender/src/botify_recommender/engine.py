@@ -9,6 +9,11 @@ stage's source topic; its producer is transactional with the id ``<group_id>-<wo
   ``<source>/<partition>/<stage>/<key>`` on partition ``<partition> mod <changelog partitions>``;
 * the consumed offsets (``send_offsets_to_transaction``).
 
+A record a stage sends to an internal topic (the deltas) whose partition this worker owns does not travel through
+Kafka: the owner folds it in the same flush, before it ticks, and its state changes commit in the same transaction
+as the sender's offsets, as they would had the record gone round. With one worker every delta takes this short
+cut, so a listen reaches ``genre-trends`` in one transaction, not two; with N workers about 1/N of them do.
+
 A transaction's commit (waiting for the broker to write its markers) overlaps the folding of the next records:
 the next flush waits for it before it begins its own transaction, and a revoke or a shutdown waits for both. The
 outputs are grouped into one record batch per topic partition before they are handed to the producer.
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -38,6 +44,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import IllegalStateError
+from aiokafka.partitioner import murmur2
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from botify_core.codecs import CodecError, codec_for
@@ -72,6 +79,12 @@ def dead_letter(tp: TopicPartition, raw: Raw, error: str) -> Emit:
                 DeadLetter(topic=tp.topic, partition=tp.partition, offset=raw.offset, error=error,
                            consumer="recommender", raw_key=raw.key or b"", raw_value=raw.value or b"",
                            failed_at_ms=now_ms()))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def key_slot(key: str, partitions: int) -> int:
+    """Where Kafka's default partitioner puts ``key`` among ``partitions`` (murmur2, as the Java client)."""
+    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 def state_key(source: Topic, partition: int, stage: str, key: str) -> str:
@@ -114,6 +127,8 @@ class Engine:
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
         self._changelog_partitions = 0
+        self._rank = {topic: i for i, topic in enumerate(self.sources)}   # partitions tick in this order
+        self._internal: dict[Topic, list[int]] = {}                     # partitions of the internal sources
         self._last_flush = time.monotonic()
         self._heap = HeapSettler()   # full GC pauses of a big state would stall every flush (botify_core.heap)
         self._stopping = False
@@ -135,6 +150,8 @@ class Engine:
         await self.consumer.start()
         try:
             self._changelog_partitions = len(await partition_ids(self.kafka, Topic.RECOMMENDER_STATE))
+            for topic in self.sources[1:]:
+                self._internal[topic] = sorted(await partition_ids(self.kafka, topic))
             self.consumer.subscribe(list(self._by_name), listener=_Listener(self))
             self.started.set()
             while not self._stopping:
@@ -198,10 +215,21 @@ class Engine:
 
     # ---- committing ------------------------------------------------------------------------------------------
     def _collect(self, now: int) -> list[Emit]:
+        """Tick every owned partition and add its state changes to the pending outputs. Partitions tick in the order
+        of their sources (``listens`` first); a tick's record for a later source's partition that this worker owns
+        is folded there before that partition ticks, instead of being produced (:meth:`_route`)."""
         out = self.pending.emits
-        for o in self.owned.values():
+        local: dict[TopicPartition, list[Keyed]] = {}
+        for tp, o in sorted(self.owned.items(), key=lambda item: self._rank[item[1].source]):
+            inputs = local.pop(tp, [])
+            if inputs:
+                metrics.LOCAL_RECORDS.labels(o.source.value).inc(len(inputs))
+                for state in o.states.values():
+                    state.fold(inputs, out)
+            ticked = len(out)
             for state in o.states.values():
                 state.tick(now, out)
+            out[ticked:] = self._route(out[ticked:], self._rank[o.source], local)
             changes = [(name, state.changes()) for name, state in o.states.items()]
             if o.intake is not None:
                 changes.append((INTAKE, o.intake.changes()))
@@ -209,6 +237,23 @@ class Engine:
             out.extend(Emit(Topic.RECOMMENDER_STATE, state_key(o.source, o.partition, name, key), entry, partition)
                        for name, entries in changes for key, entry in entries.items())
         return out
+
+    def _route(self, emits: list[Emit], rank: int, local: dict[TopicPartition, list[Keyed]]) -> list[Emit]:
+        """Move the records of ``emits`` bound for an owned partition of a source ranked after ``rank`` into
+        ``local`` (by partition); answer the others, to be produced."""
+        produced = []
+        for emit in emits:
+            partitions = self._internal.get(emit.topic)
+            if partitions is not None and self._rank[emit.topic] > rank and emit.value is not None:
+                partition = emit.partition
+                if partition is None:
+                    partition = partitions[key_slot(emit.key, len(partitions))]
+                tp = TopicPartition(self.kafka.topic(emit.topic), partition)
+                if tp in self.owned:
+                    local.setdefault(tp, []).append(Keyed(emit.key, emit.value))
+                    continue
+            produced.append(emit)
+        return produced
 
     async def _flush(self) -> None:
         """Produce the pending outputs and state changes with the offsets in one transaction and start its commit

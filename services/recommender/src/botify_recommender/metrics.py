@@ -12,6 +12,9 @@ LATE = Counter("botify_recommender_late_total",
 TREND_DROPPED = Counter("botify_recommender_trend_deltas_dropped_total",
                         "Trend deltas for windows already forgotten (older than the retention) or unknown")
 RECORDS = Counter("botify_recommender_records_total", "Records consumed per source topic", ["topic"])
+LOCAL_RECORDS = Counter("botify_recommender_local_records_total",
+                        "Records of an internal topic folded by their owner in the worker that made them, not "
+                        "produced (same transaction either way)", ["topic"])
 TRANSACTIONS = Counter("botify_recommender_transactions_total", "Kafka transactions committed")
 COMMIT_SECONDS = Histogram("botify_recommender_commit_seconds", "Time to produce and commit one transaction",
                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
