@@ -17,7 +17,8 @@ of ~70 B (Zipf-popular tracks, 5,000 users). Phases, in this order:
 5. no-op Faust agent: a Faust worker (its own process) whose agent only counts, on the same topic.
 
 Throughput counts from the first record a consumer sees (the raw loop, the agent) or the first committed
-transaction (the pipeline) to the last, so start-up and rebalances before the first record are not in it. Results:
+transaction (the pipeline) to the last (for the pipeline: the last listen and every internal record it caused, the
+deltas the owners sum), so start-up and rebalances before the first record are not in it. Results:
 bench/results/stream.json and the README table.
 """
 
@@ -219,10 +220,16 @@ async def noop_agent(settings: KafkaSettings, n: int, workdir: Path) -> float:
 
 
 async def committed(settings: KafkaSettings, group: str, n: int, timeout_s: float) -> tuple[float, float, int]:
-    """Watch ``group``'s committed offsets on ``listens``: (first progress, all ``n`` committed, offsets at first)."""
+    """Watch ``group``'s committed offsets: (first progress on ``listens``, all ``n`` listens committed and every
+    internal record they caused too, listens committed at first). Until the internal topics are caught up, the
+    work the listens caused is not done: owners may still be summing their deltas."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    ends = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
     await admin.start()
+    await ends.start()
     name = settings.topic(Topic.LISTENS)
+    internal = [TopicPartition(settings.topic(t), p) for t in {s.source for s in stages()} - {Topic.LISTENS}
+                for p in range(settings.partitions)]
     first_at, first_total = 0.0, 0
     try:
         async with asyncio.timeout(timeout_s):
@@ -232,11 +239,15 @@ async def committed(settings: KafkaSettings, group: str, n: int, timeout_s: floa
                 if total and not first_at:
                     first_at, first_total = time.perf_counter(), total
                 if total >= n:
-                    return first_at, time.perf_counter(), first_total
+                    at = time.perf_counter()
+                    high = await ends.end_offsets(internal)
+                    if all(high[tp] == 0 or (tp in offsets and offsets[tp].offset >= high[tp]) for tp in internal):
+                        return first_at, at, first_total
                 await asyncio.sleep(0.05)  # another process's progress: nothing to await but its offsets
     except TimeoutError:
         raise RuntimeError(f"group {group} did not commit {n} listens within {timeout_s} s") from None
     finally:
+        await ends.stop()
         await admin.close()
 
 
@@ -268,7 +279,8 @@ def start_workers(settings: KafkaSettings, count: int, group: str, workdir: Path
 async def pipeline(settings: KafkaSettings, work: Workload, workers: int, commit_interval_ms: int,
                    workdir: Path, broker_pid: int | None = None) -> tuple[float, dict[str, float]]:
     """Events/s of the full pipeline in ``workers`` processes: from its first committed transaction to the last
-    listen committed. The listens are produced once the group has settled, so no start-up rebalance is timed.
+    listen committed, with the internal records it caused (see :func:`committed`). The listens are produced once
+    the group has settled, so no start-up rebalance is timed.
     Also the cores each party used meanwhile (CPU seconds over wall seconds, from producing to the last commit):
     the workers, the broker and this process (the producer and the offsets watcher)."""
     await ensure_topics(settings)

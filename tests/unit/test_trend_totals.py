@@ -12,7 +12,7 @@ from botify_core.proto.botify.v1.trends_pb2 import TrendSnapshot
 from botify_recommender.catalog import Catalog
 from botify_recommender.settings import RecommenderSettings
 from botify_recommender.stages import Emit, Keyed, PartitionContext
-from botify_recommender.trend_totals import Totals, TrendTotalsStage, TrendTotalsState
+from botify_recommender.trend_totals import Counts, Totals, TrendTotalsStage, TrendTotalsState
 
 SETTINGS = RecommenderSettings(windows="1m", trend_retention_ms=120_000, snapshot_interval_ms=0)
 
@@ -106,8 +106,8 @@ def test_a_malformed_run_is_dropped_and_counted() -> None:
 def test_the_incremental_top_is_the_top_of_a_full_sort(steps: list[list[tuple[str, int, int]]], n: int) -> None:
     totals = Totals()
     for step in steps:
-        totals.add(TrendDelta(tracks=[TrackDelta(track_id=t, plays=p, ms_played=m if p >= 0 else -m)
-                                      for t, p, m in step]))
+        totals.add(Counts.of(TrendDelta(tracks=[TrackDelta(track_id=t, plays=p, ms_played=m if p >= 0 else -m)
+                                                for t, p, m in step])))
         full = sorted(totals.tracks.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:n]
         assert [(x.track_id, x.plays) for x in totals.top(n)] == [(t, p) for t, (p, _) in full]
 

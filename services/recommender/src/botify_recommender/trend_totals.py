@@ -25,8 +25,10 @@ windows are all forgotten is dropped and counted in :attr:`TrendTotalsState.drop
 build up between partitions), as is one for a window length not configured or a malformed run.
 
 >>> totals = Totals()
->>> totals.add(TrendDelta(plays=2, ms_played=90_000, tracks=[TrackDelta(track_id="a", plays=2, ms_played=90_000)]))
->>> totals.add(TrendDelta(plays=1, ms_played=60_000, tracks=[TrackDelta(track_id="b", plays=1, ms_played=60_000)]))
+>>> totals.add(Counts.of(TrendDelta(plays=2, ms_played=90_000,
+...                                 tracks=[TrackDelta(track_id="a", plays=2, ms_played=90_000)])))
+>>> totals.add(Counts.of(TrendDelta(plays=1, ms_played=60_000,
+...                                 tracks=[TrackDelta(track_id="b", plays=1, ms_played=60_000)])))
 >>> totals.plays, totals.ms_played, [t.track_id for t in totals.top(1)]
 (3, 150000, ['a'])
 """
@@ -46,6 +48,20 @@ from botify_recommender.windows import WindowSpec
 MS_PER_MINUTE = 60_000.0
 
 
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """A delta's or a changelog entry's counts, read out of protobuf once: a delta is added to its run and to every
+    window the run covers (up to 25 times), and reading the message's fields each time was most of that."""
+
+    plays: int
+    ms_played: int
+    tracks: tuple[tuple[str, int, int], ...]    # (track, plays, ms played)
+
+    @classmethod
+    def of(cls, message: TrendDelta | TrendTotals) -> Counts:
+        return cls(message.plays, message.ms_played, tuple((t.track_id, t.plays, t.ms_played) for t in message.tracks))
+
+
 @dataclass(slots=True)
 class Totals:
     plays: int = 0
@@ -54,19 +70,25 @@ class Totals:
     _top: list[str] | None = None                               # the last top-N, None: sort them all next time
     _grown: set[str] = field(default_factory=set)               # tracks grown since
 
-    def add(self, delta: TrendDelta | TrendTotals) -> None:
-        self.plays += delta.plays
-        self.ms_played += delta.ms_played
-        for track in delta.tracks:
-            entry = self.tracks.setdefault(track.track_id, [0, 0])
-            entry[0] += track.plays
-            entry[1] += track.ms_played
-            if track.plays < 0 or track.ms_played < 0:
-                self._top = None
-            elif self._top is not None:
-                self._grown.add(track.track_id)
-            if entry == [0, 0]:
-                del self.tracks[track.track_id]
+    def add(self, counts: Counts) -> None:
+        self.plays += counts.plays
+        self.ms_played += counts.ms_played
+        tracks, shrunk = self.tracks, False
+        for track_id, plays, ms_played in counts.tracks:
+            entry = tracks.get(track_id)
+            if entry is None:
+                entry = tracks[track_id] = [plays, ms_played]
+            else:
+                entry[0] += plays
+                entry[1] += ms_played
+            if plays < 0 or ms_played < 0:
+                shrunk = True
+            if not entry[0] and not entry[1]:
+                del tracks[track_id]
+        if shrunk:
+            self._top = None
+        elif self._top is not None:
+            self._grown.update(track_id for track_id, _, _ in counts.tracks)
 
     def top(self, n: int) -> list[TrackPlays]:
         tracks = self.tracks
@@ -108,7 +130,7 @@ class TrendTotalsState:
     def _oldest_kept(self, window: str) -> int:
         return self.newest.get(window, -(2**62)) - self.retention_ms
 
-    def _add_to_windows(self, run: RunKey, counts: TrendDelta | TrendTotals) -> None:
+    def _add_to_windows(self, run: RunKey, counts: Counts) -> None:
         w, first, last, genre = run
         oldest = self._oldest_kept(w)
         for start in self.specs[w].run(first, last):
@@ -123,8 +145,9 @@ class TrendTotalsState:
             run = run_of(t)
             if run[0] not in self.specs:    # a window length no longer configured: its entries stay as they are
                 return
-            self.runs.setdefault(run, Totals()).add(t)   # the run's totals and each track's counts: they sum
-            self._add_to_windows(run, t)    # unpublished: a snapshot may have been due when the predecessor stopped
+            counts = Counts.of(t)
+            self.runs.setdefault(run, Totals()).add(counts)   # the run's totals and each track's counts: they sum
+            self._add_to_windows(run, counts)   # unpublished: a snapshot may have been due when the predecessor stopped
             if not t.HasField("last_window_start_ms"):   # the older layout: rewrite the run at the next flush
                 self._obsolete.add(key)
                 self._rewrite.add(run)
@@ -154,9 +177,10 @@ class TrendTotalsState:
                 self.dropped += 1
                 metrics.TREND_DROPPED.inc()
                 continue
-            self.runs.setdefault(run, Totals()).add(delta)
-            self._changed.setdefault(run, set()).update(track.track_id for track in delta.tracks)
-            self._add_to_windows(run, delta)
+            counts = Counts.of(delta)
+            self.runs.setdefault(run, Totals()).add(counts)
+            self._changed.setdefault(run, set()).update(track_id for track_id, _, _ in counts.tracks)
+            self._add_to_windows(run, counts)
 
     def current_start(self, window: str) -> int | None:
         """The start of the window of this length readers show now: the oldest one that holds the newest event
