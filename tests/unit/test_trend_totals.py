@@ -143,3 +143,10 @@ def test_the_current_window_is_published_at_every_snapshot_and_the_others_at_the
     assert tick(1_000) == [("1h", 0, 3), ("1m", 3_300_000, 3)]
     assert tick(2_000) == []              # nothing changed since
     assert tick(5_000) == [("1h", start, 3) for start in range(600_000, 3_000_001, 600_000)]
+    # the newest listen moves to the next minute (1:00), then one still in flight for 0:55 comes: the minute that
+    # just closed is out at the next snapshot, not at the slower cadence; the hour windows wait for it
+    state.fold([delta(3_360_000, "rock", ("c", 1, 10)), delta(600_000, "rock", ("c", 1, 10), window="1h",
+                                                                last=3_600_000)], [])
+    assert tick(6_000) == [("1h", 600_000, 4), ("1m", 3_360_000, 1)]
+    state.fold([delta(3_300_000, "rock", ("d", 1, 10))], [])
+    assert tick(7_000) == [("1m", 3_300_000, 4)]

@@ -5,8 +5,8 @@ Each partition of ``trend-deltas`` owns the (window length, genre) keys that has
 integer milliseconds played, per-track counts), changed only by deltas consumed in a transaction, so every delta is
 summed exactly once. Each window's totals are the sum of the runs that cover it, kept alongside in memory (and
 summed again from the runs on restore). Changed windows are published to ``genre-trends`` (key ``<window>/<genre>``)
-with the top-N tracks: the current window of each length (the oldest holding the newest event time) every
-``snapshot_interval_ms`` (:class:`~botify_recommender.stages.Cadence`), the other changed ones every
+with the top-N tracks: the current window of each length (the oldest holding the newest event time) and the one
+before it every ``snapshot_interval_ms`` (:class:`~botify_recommender.stages.Cadence`), the other changed ones every
 ``snapshot_others_interval_ms``.
 
 The changelog holds a run's totals and each of its tracks' counts as separate entries
@@ -189,15 +189,19 @@ class TrendTotalsState:
         return None if newest is None else newest - (self.specs[window].size_ms - self.specs[window].step_ms)
 
     def tick(self, now_ms: int, out: list[Emit]) -> None:
-        """Publish changed windows: the current one of each length at every snapshot, the others (hopping windows
-        that will be current later, older ones a late listen changed) at the slower ``snapshot_others`` cadence.
+        """Publish changed windows: the current one of each length and the one before it at every snapshot, the
+        others (hopping windows that will be current later, older ones a late listen changed) at the slower
+        ``snapshot_others`` cadence.
         Every hopping window holding the newest listens changes with each (24 starts of a day, 6 of an hour), so
         publishing them all at every snapshot was 31 snapshots per genre, of which readers show 3."""
         if not self._unpublished or not self.publishing.due(now_ms):
             return
-        current = {w: self.current_start(w) for w in self.specs}
+        # the current window of each length, and the one just before it: the window that just closed still gets the
+        # listens that were in flight when the newest moved on, and its final totals should not wait for `others`
+        prompt = {w: (start - self.specs[w].step_ms, start) for w in self.specs
+                  if (start := self.current_start(w)) is not None}
         due = sorted(self._unpublished) if self.publishing_others.due(now_ms) else \
-            sorted(k for k in self._unpublished if k[1] == current[k[0]])
+            sorted(k for k in self._unpublished if k[0] in prompt and k[1] in prompt[k[0]])
         for key in due:
             w, start, genre = key
             self._unpublished.discard(key)
