@@ -4,6 +4,7 @@ by hand, records handed to ``_fold`` as the consumer would."""
 
 from __future__ import annotations
 
+import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from hypothesis import given
@@ -84,3 +85,47 @@ def test_a_record_for_a_source_that_ticked_already_or_a_tombstone_is_produced() 
     assert e._route([delta], e._rank[Topic.LISTENS], local) == []
     assert [k.key for k in local[TopicPartition(SETTINGS.kafka.topic(Topic.TREND_DELTAS),
                                                 key_slot("1m/0/rock", PARTITIONS))]] == ["1m/0/rock"]
+
+
+class _Exploding:
+    """A listens stage whose tick raises, after the trends stage has already handed its deltas over."""
+
+    name, source = "explodes", Topic.LISTENS
+
+    def open(self, partition: int, context: PartitionContext) -> PartitionState:
+        return self  # type: ignore[return-value]
+
+    def restore(self, key: str, entry: object) -> None: ...
+
+    def fold(self, batch: object, out: list[Emit]) -> None: ...
+
+    def changes(self) -> dict[str, None]:
+        return {}
+
+    def tick(self, now_ms: int, out: list[Emit]) -> None:
+        raise ValueError("a bug in a stage")
+
+
+class _Producer:
+    def __init__(self) -> None:
+        self.began = 0
+
+    async def begin_transaction(self) -> None:
+        self.began += 1
+
+
+async def test_a_flush_whose_collect_raises_commits_nothing_after_it() -> None:
+    e = Engine(SETTINGS, [TrendsStage(), _Exploding(), TrendTotalsStage()], catalog())
+    e._changelog_partitions = PARTITIONS
+    e._internal = {Topic.TREND_DELTAS: list(range(PARTITIONS))}
+    for topic, partition in [(Topic.LISTENS, 0), *((Topic.TREND_DELTAS, p) for p in range(PARTITIONS))]:
+        e.owned[TopicPartition(SETTINGS.kafka.topic(topic), partition)] = e._open(topic, partition)
+    e.producer = producer = _Producer()
+    e._fold(TopicPartition(SETTINGS.kafka.topic(Topic.LISTENS), 0), listens(3))
+    with pytest.raises(ValueError, match="a bug in a stage"):
+        await e._flush()
+    # the deltas the trends stage gave up are in no pending output now: a later flush (a revoke, the shutdown) must
+    # not commit the listens' offsets without them
+    with pytest.raises(RuntimeError, match="a transaction failed"):
+        await e._flush()
+    assert producer.began == 0

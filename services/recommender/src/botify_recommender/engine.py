@@ -28,7 +28,8 @@ lock as the loop) and restores the ones it gains before folding any of their rec
 What this does not cover: aiokafka sends offsets without the consumer's group generation (no KIP-447), so a worker
 that stalls past the session timeout while a transaction is open, then wakes and commits, is not fenced; the
 group has moved on and its partitions' new owner may count that batch again. ``transaction_timeout_ms`` bounds
-the window. A failed commit stops the worker (its state may be ahead of Kafka's); restart it.
+the window. A failed commit stops the worker (its state may be ahead of Kafka's); restart it. So does a stage
+that raises while a flush collects its outputs.
 """
 
 from __future__ import annotations
@@ -263,7 +264,8 @@ class Engine:
         await self._committed()
         started = time.monotonic()
         self._last_flush = started
-        emits = self._collect(now_ms())
+        with self._failing_stops():   # a tick that raised may have taken records out of the pending outputs
+            emits = self._collect(now_ms())
         offsets = dict(self.pending.offsets)
         if self.consumer is not None:
             # a transactional input ends with a commit marker the consumer skips: commit its position past it
