@@ -228,7 +228,7 @@ async def committed(settings: KafkaSettings, group: str, n: int, timeout_s: floa
     await admin.start()
     await ends.start()
     name = settings.topic(Topic.LISTENS)
-    internal = [TopicPartition(settings.topic(t), p) for t in {s.source for s in stages()} - {Topic.LISTENS}
+    internal = [TopicPartition(settings.topic(t), p) for t in source_topics() - {Topic.LISTENS}
                 for p in range(settings.partitions)]
     first_at, first_total = 0.0, 0
     try:
@@ -251,9 +251,14 @@ async def committed(settings: KafkaSettings, group: str, n: int, timeout_s: floa
         await admin.close()
 
 
+def source_topics() -> set[Topic]:
+    """The topics a worker group consumes: every stage's source, ``listens`` included."""
+    return {Topic.LISTENS, *(stage.source for stage in stages())}
+
+
 def source_partitions(partitions: int) -> int:
-    """How many partitions a worker group shares: every stage's source topic, ``listens`` included."""
-    return partitions * len({Topic.LISTENS, *(stage.source for stage in stages())})
+    """How many partitions a worker group shares."""
+    return partitions * len(source_topics())
 
 
 async def settled(workers: Sequence[WorkerProcess], total: int, timeout_s: float = 120.0) -> None:

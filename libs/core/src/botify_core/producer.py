@@ -24,6 +24,15 @@ from botify_core.proto.botify.v1.listen_pb2 import ListenEvent
 from botify_core.settings import KafkaSettings
 from botify_core.topics import Topic, spec
 
+_PARTITIONER = DefaultPartitioner()
+
+
+def key_partition(key: bytes, partitions: Sequence[int]) -> int:
+    """Where Kafka's default partitioner (murmur2 of the key, as the Java client) puts a keyed record among
+    ``partitions`` (sorted): where a Botify producer sends it, and where a worker that keeps a record in memory
+    (the stream engine's local deltas) must agree it would have gone."""
+    return int(_PARTITIONER(key, partitions, partitions))
+
 
 def producer_config(settings: KafkaSettings) -> dict[str, Any]:
     """The producer settings every Botify producer uses: idempotent, acknowledged by all in-sync replicas."""
@@ -47,7 +56,6 @@ class RecordBatches:
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
-        self._partitioner = DefaultPartitioner()
         self._partitions: dict[str, list[int]] = {}
         self._open: dict[tuple[str, int], Any] = {}
 
@@ -57,7 +65,7 @@ class RecordBatches:
             partitions = self._partitions.get(topic)
             if partitions is None:
                 partitions = self._partitions[topic] = sorted(await self._producer.partitions_for(topic))
-            partition = int(self._partitioner(key, partitions, partitions))
+            partition = key_partition(key, partitions)
         batch = self._open.get((topic, partition))
         if batch is not None and batch.append(timestamp=None, key=key, value=value) is not None:
             return None

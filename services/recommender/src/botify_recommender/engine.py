@@ -45,12 +45,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import IllegalStateError
-from aiokafka.partitioner import murmur2
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from botify_core.codecs import CodecError, codec_for
 from botify_core.heap import HeapSettler
-from botify_core.producer import producer_config, send_in_batches
+from botify_core.producer import key_partition, producer_config, send_in_batches
 from botify_core.proto.botify.v1.dead_letter_pb2 import DeadLetter
 from botify_core.proto.botify.v1.stream_pb2 import StateEntry
 from botify_core.topics import Topic, spec
@@ -84,8 +83,9 @@ def dead_letter(tp: TopicPartition, raw: Raw, error: str) -> Emit:
 
 @functools.lru_cache(maxsize=1 << 16)
 def key_slot(key: str, partitions: int) -> int:
-    """Where Kafka's default partitioner puts ``key`` among ``partitions`` (murmur2, as the Java client)."""
-    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+    """The partition the engine's producer would send a record keyed ``key`` to, among ``partitions`` (cached: a
+    flush routes the same trend and track keys over and over)."""
+    return key_partition(key.encode(), range(partitions))
 
 
 def state_key(source: Topic, partition: int, stage: str, key: str) -> str:
