@@ -1,6 +1,7 @@
 """Stream processor throughput and freshness, against a raw aiokafka loop and a no-op Faust agent in the same run.
 
     uv run --frozen python -m bench.stream [--events 200000] [--rate 1000] [--seconds 15] [--intervals 50,100,250]
+                                           [--rounds 3]
 
 A real broker (``LocalKafka`` on a free port, stopped by its PID), 4 partitions, a catalog of tracks and N listens
 of ~70 B (Zipf-popular tracks, 5,000 users). Phases, in this order:
@@ -8,13 +9,18 @@ of ~70 B (Zipf-popular tracks, 5,000 users). Phases, in this order:
 1. freshness: one pipeline worker, caught up, gets listens at a fixed rate (open loop); the time from producing
    each one to its effect becoming visible to a ``read_committed`` consumer in ``user-state`` (the listen in its
    user's recent history) and in ``genre-trends`` (a 1m snapshot whose play count includes it), p50/p99, at several
-   commit intervals. The longest interval whose p99 meets the target is chosen (else the best one);
-2. pipeline, one worker: ``botify recommender worker`` (its own process), every stage on, exactly-once, at the
-   chosen interval; the N listens are produced once the worker has its partitions;
-3. pipeline, two workers: two such processes in one group sharing the partitions, on a byte-identical copy of the
-   listens under a fresh topic prefix (a worker would otherwise restore the previous phase's state);
-4. raw consumer: an aiokafka loop that decodes each ``ListenEvent`` of phase 2's topic and counts it per genre;
-5. no-op Faust agent: a Faust worker (its own process) whose agent only counts, on the same topic.
+   commit intervals. The longest interval whose p99 meets the target is chosen (else the best one), and freshness
+   is measured there with two workers too;
+2. pipeline rounds (``--rounds``, 3 by default), each of them: one worker, ``botify recommender worker`` (its own
+   process), every stage on, exactly-once, at the chosen interval, the N listens produced once the worker has its
+   partitions; and two such processes in one group sharing the partitions. Each case runs on a byte-identical copy
+   of the listens under a fresh topic prefix (a worker would otherwise restore an earlier case's state), and the
+   rounds alternate which case goes first. A small VM's speed can drift by tens of percent over minutes, and a
+   ratio of two cases measured once, minutes apart, carries that drift: the rates reported are medians over the
+   rounds, and the two-to-one ratio is the median of each round's own ratio (not the ratio of the two medians);
+3. raw consumer: an aiokafka loop that decodes each ``ListenEvent`` of the first round's one-worker topic and
+   counts it per genre;
+4. no-op Faust agent: a Faust worker (its own process) whose agent only counts, on the same topic.
 
 Throughput counts from the first record a consumer sees (the raw loop, the agent) or the first committed
 transaction (the pipeline) to the last (for the pipeline: the last listen and every internal record it caused, the
@@ -29,10 +35,11 @@ import asyncio
 import gc
 import json
 import os
+import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,7 +297,7 @@ async def pipeline(settings: KafkaSettings, work: Workload, workers: int, commit
     the workers, the broker and this process (the producer and the offsets watcher)."""
     await ensure_topics(settings)
     await produce(settings, Topic.TRACKS, work.tracks)
-    group = f"pipeline-{workers}"
+    group = f"{settings.topic_prefix}pipeline-{workers}"   # its own group, logs and state in each round
     procs = start_workers(settings, workers, group, workdir, commit_interval_ms)
     producer = AIOKafkaProducer(**producer_config(settings))
     await producer.start()
@@ -314,6 +321,40 @@ async def pipeline(settings: KafkaSettings, work: Workload, workers: int, commit
     if first_total >= len(work.listens):  # a stream so short that one look saw it all: time it from producing
         return len(work.listens) / (done_at - produced_at), cores
     return (len(work.listens) - first_total) / (done_at - first_at), cores
+
+
+ONE, TWO = "one_worker", "two_workers"
+PIPELINE_WORKERS = {ONE: 1, TWO: 2}
+
+
+def round_phase(index: int, case: str) -> str:
+    return f"round{index}-{case}"
+
+
+async def pipeline_round(prefixed: Callable[[str], KafkaSettings], index: int, work: Workload, interval_ms: int,
+                         workdir: Path, broker_pid: int | None) -> dict[str, Any]:
+    """One worker and two, one after the other on fresh topics, and the ratio of the two rates. The order alternates
+    between rounds (one worker first in even rounds, two in odd ones), so neither case always runs on the broker the
+    other has warmed."""
+    cases = list(PIPELINE_WORKERS) if index % 2 == 0 else list(PIPELINE_WORKERS)[::-1]
+    measured: dict[str, Any] = {}
+    for case in cases:
+        rate, cores = await pipeline(prefixed(round_phase(index, case)), work, PIPELINE_WORKERS[case], interval_ms,
+                                     workdir, broker_pid)
+        measured[case] = {"events_per_s": rate, **cores}
+    result = {case: measured[case] for case in PIPELINE_WORKERS}
+    result["two_workers_to_one"] = measured[TWO]["events_per_s"] / measured[ONE]["events_per_s"]
+    print(json.dumps({"round": index, **result}), flush=True)
+    return result
+
+
+def medians(measures: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The median of each figure over the rounds, each figure on its own (one row may mix rounds)."""
+    return {key: statistics.median(m[key] for m in measures) for key in measures[0]}
+
+
+def cores_of(figures: dict[str, float]) -> dict[str, float]:
+    return {key: value for key, value in figures.items() if key.endswith("_cores")}
 
 
 @dataclass
@@ -504,11 +545,10 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
     two_fresh = await freshness(prefixed("fresh-two"), work, [args.rate], args.seconds, interval_ms, workdir, 2)
     print(json.dumps({"two_workers": two_fresh}), flush=True)
 
-    one = prefixed("one")
-    pipeline_one, cores_one = await pipeline(one, work, 1, interval_ms, workdir, broker.pid())
-    print(json.dumps({"pipeline_events_per_s": pipeline_one, **cores_one}), flush=True)
-    pipeline_two, cores_two = await pipeline(prefixed("two"), work, 2, interval_ms, workdir, broker.pid())
-    print(json.dumps({"pipeline_two_workers_events_per_s": pipeline_two, **cores_two}), flush=True)
+    rounds = [await pipeline_round(prefixed, i, work, interval_ms, workdir, broker.pid()) for i in range(args.rounds)]
+    median_of = {case: medians([r[case] for r in rounds]) for case in PIPELINE_WORKERS}
+    pipeline_one, pipeline_two = median_of[ONE]["events_per_s"], median_of[TWO]["events_per_s"]
+    one = prefixed(round_phase(0, ONE))
     raw = await raw_consumer(one, args.events, work.genre_of)
     noop = await noop_agent(one, args.events, workdir)
     return {
@@ -517,10 +557,11 @@ async def run(args: argparse.Namespace, broker: LocalKafka, workdir: Path) -> di
         "freshness_p50_ms": chosen["freshness_p50_ms"], "freshness_p99_ms": chosen["freshness_p99_ms"],
         "freshness_load_events_per_s": args.rate, "commit_interval_s": chosen["commit_interval_s"],
         "ratios": {"pipeline_to_noop_agent": pipeline_one / noop, "pipeline_to_raw_consumer": pipeline_one / raw,
-                   "two_workers_to_one": pipeline_two / pipeline_one},
+                   "two_workers_to_one": statistics.median(r["two_workers_to_one"] for r in rounds)},
         "freshness_by_commit_interval": per_interval,
         "freshness_two_workers": two_fresh,
-        "cores_used": {"one_worker": cores_one, "two_workers": cores_two},
+        "cores_used": {case: cores_of(median_of[case]) for case in PIPELINE_WORKERS},
+        "pipeline_rounds": rounds,
         "conditions": {"events": args.events, "partitions": args.partitions, "event_protobuf_bytes": work.listen_bytes,
                        "tracks": N_TRACKS, "users": N_USERS, "kafka": broker.version,
                        "processing_guarantee": "exactly_once (one Kafka transaction per flush: outputs, state "
@@ -547,8 +588,10 @@ def table(result: dict[str, Any]) -> str:
         f"| full pipeline, 1 worker, exactly-once | {result['pipeline_events_per_s']:,.0f} events/s "
         f"({r['pipeline_to_noop_agent']:.0%} of no-op agent) | >= 50% of no-op, >= 3,000/s |",
         f"| full pipeline, 2 workers | {result['pipeline_two_workers_events_per_s']:,.0f} events/s "
-        f"({r['two_workers_to_one']:.2f}x one) | >= 1.7x |",
-        *(f"| cores used with {n}: workers / broker / producer | {u['workers_cores']:.2f} / "
+        f"(median round: {r['two_workers_to_one']:.2f}x one) | >= 1.7x |",
+        "| 2 workers / 1 worker, each round (the median above) | "
+        f"{', '.join(format(p['two_workers_to_one'], '.2f') + 'x' for p in result['pipeline_rounds'])} | |",
+        *(f"| cores used with {n} (medians): workers / broker / producer | {u['workers_cores']:.2f} / "
           f"{u['broker_cores']:.2f} / {u['producer_cores']:.2f} | of {c['machine']['cores']} |"
           for n, u in (("1 worker", result["cores_used"]["one_worker"]),
                        ("2 workers", result["cores_used"]["two_workers"]))),
@@ -592,9 +635,13 @@ def main() -> None:
                         help="a second freshness load, one a loaded machine keeps up with")
     parser.add_argument("--intervals", default="50,100,250", help="commit intervals to measure freshness at, ms")
     parser.add_argument("--target-p99-ms", type=float, default=500.0)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="pipeline rounds, one worker and two in each; the figures are medians over the rounds")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path, help="keep the broker's data and the workers' logs here")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     result = on_local_broker(lambda broker, home: run(args, broker, home), args.workdir)
     publish(result, args.out, RESULTS, "bench:stream", table)
 
