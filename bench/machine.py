@@ -44,10 +44,22 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _markers(marker: str) -> tuple[str, str]:
+    return f"<!-- {marker} -->", f"<!-- /{marker} -->"
+
+
+def readme_table(text: str, marker: str) -> str | None:
+    """The table :func:`update_readme_table` put between the markers in ``text``; None if they are absent."""
+    start, end = _markers(marker)
+    if start not in text or end not in text:
+        return None
+    return text.split(start, 1)[1].split(end, 1)[0].removeprefix("\n").removesuffix("\n")
+
+
 def update_readme_table(readme: Path, marker: str, table: str) -> bool:
     """Replace the text between ``<!-- marker -->`` and ``<!-- /marker -->`` in the README; False if absent."""
     text = readme.read_text()
-    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    start, end = _markers(marker)
     if start not in text or end not in text:
         return False
     head, rest = text.split(start, 1)

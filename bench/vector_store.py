@@ -129,7 +129,8 @@ def measure_vector_store(n: int = 50_000, dim: int = 128, queries: int = 500, se
             "brute_force_p50_ms": brute["p50_ms"], "brute_force_p99_ms": brute["p99_ms"]}
 
 
-def table(rows: list[dict[str, Any]], n: int, machine: dict[str, Any]) -> str:
+def table(result: dict[str, Any]) -> str:
+    rows, n, machine = result["rows"], result["n"], result["machine"]
     lines = ["| index | distance, dim | m | ef_construct | ef | recall@10 | search p50 | search p99 | build |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
@@ -172,7 +173,7 @@ def main() -> None:
               "rows": rows, "machine": machine}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    markdown = table(rows, args.n, machine)
+    markdown = table(result)
     print(markdown)
     readme = REPO_ROOT / "README.md"
     if args.out == RESULTS and not args.sweep and update_readme_table(readme, "bench:vector-store", markdown):

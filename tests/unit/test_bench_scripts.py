@@ -9,10 +9,10 @@ import os
 import re
 import subprocess
 import sys
-from typing import Any
 
 import pytest
 
+from bench.machine import readme_table
 from botify_core.settings import REPO_ROOT
 
 BENCH = REPO_ROOT / "bench"
@@ -64,15 +64,8 @@ def test_a_bench_script_runs_the_way_make_bench_runs_it() -> None:
     assert "usage" in result.stdout.lower()
 
 
-
-README_TABLES = re.findall(r"<!-- bench:([\w-]+) -->", (REPO_ROOT / "README.md").read_text())
-
-
-def rendered(module: Any, result: dict[str, Any]) -> str:
-    """The table a bench's command writes into the README, from the results it saved."""
-    if module.__name__ == "bench.vector_store":   # its table is made from the rows and the machine alone
-        return str(module.table(result["rows"], result["n"], result["machine"]))
-    return str(module.table(result))
+README = (REPO_ROOT / "README.md").read_text()
+README_TABLES = re.findall(r"<!-- bench:([\w-]+) -->", README)
 
 
 @pytest.mark.parametrize("marker", README_TABLES)
@@ -80,9 +73,7 @@ def test_the_readme_table_of_a_bench_is_what_its_results_file_says(marker: str) 
     """A README figure comes from the results its command wrote, not from an edit of the README."""
     module = importlib.import_module(f"bench.{marker.replace('-', '_')}")
     assert module.RESULTS.exists(), f"bench:{marker} is in the README but {module.RESULTS} is not: run the bench"
-    readme = (REPO_ROOT / "README.md").read_text()
-    shown = readme.split(f"<!-- bench:{marker} -->\n", 1)[1].split(f"\n<!-- /bench:{marker} -->", 1)[0]
-    assert shown == rendered(module, json.loads(module.RESULTS.read_text()))
+    assert readme_table(README, f"bench:{marker}") == module.table(json.loads(module.RESULTS.read_text()))
 
 
 def test_every_bench_with_results_has_its_table_in_the_readme() -> None:
